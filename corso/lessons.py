@@ -1,0 +1,146 @@
+"""The authored lessons in ``source/`` and the rules they must follow before anything is built from them.
+
+A lesson lives in ``source/NN-slug/slug.ipynb``: the folder is the nbgrader assignment id, the file the
+notebook id. Every rule broken is reported with the notebook and the cell, so the author can find it.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from corso.language import LANGUAGES, cell_language
+
+LESSON_FOLDER = re.compile(r"(\d\d)-([a-z0-9]+(?:-[a-z0-9]+)*)")
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+HIDDEN_TEST_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+
+class SourceError(Exception):
+    """A source notebook breaks a rule of the course; the message names the notebook and the cell."""
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson: ``source/01-tensors/tensors.ipynb`` has id ``01-tensors`` and slug ``tensors``."""
+
+    root: Path
+    id: str
+
+    @property
+    def slug(self):
+        return LESSON_FOLDER.fullmatch(self.id).group(2)
+
+    @property
+    def source(self):
+        return self.root / "source" / self.id / f"{self.slug}.ipynb"
+
+    def release(self, language):
+        return self.root / "release" / language / self.id / f"{self.slug}.ipynb"
+
+    @property
+    def solution(self):
+        return self.root / "solutions" / self.id / f"{self.slug}.ipynb"
+
+    def reading_copy(self, language):
+        return self.root / "notebooks" / language / f"{self.id}.ipynb"
+
+    def outputs(self):
+        """Every generated file of this lesson."""
+        return [*(self.release(lang) for lang in LANGUAGES), self.solution,
+                *(self.reading_copy(lang) for lang in LANGUAGES)]
+
+    def source_sha256(self):
+        return hashlib.sha256(self.source.read_bytes()).hexdigest()
+
+
+def find_lessons(root):
+    """The lessons under ``root/source``, in order; a folder with a malformed name is an error."""
+    lessons = []
+    for folder in sorted(Path(root, "source").iterdir()):
+        if not folder.is_dir() or folder.name.startswith("."):
+            continue
+        if not LESSON_FOLDER.fullmatch(folder.name):
+            raise SourceError(f"{folder}: a lesson folder is named NN-slug (lowercase ASCII, e.g. 01-tensors)")
+        lesson = Lesson(Path(root), folder.name)
+        if not lesson.source.is_file():
+            raise SourceError(f"{folder}: expected the lesson notebook {lesson.source.name}")
+        lessons.append(lesson)
+    return lessons
+
+
+def read_source(lesson):
+    """Read a lesson's source notebook and check every authoring rule; return the notebook."""
+    path = lesson.source
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except Exception as error:  # nbformat raises several unrelated types for a broken file
+        raise SourceError(f"{path}: not a valid notebook ({error})") from error
+    problems = [f"{path}, cell {index} (id {cell.get('id')!r}): {problem}"
+                for index, cell in enumerate(nb.cells) for problem in _cell_problems(nb.cells, index)]
+    problems += [f"{path}: {problem}" for problem in _grade_id_problems(nb.cells)]
+    if problems:
+        raise SourceError("\n".join(problems))
+    return nb
+
+
+def nbgrader_meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def _cell_problems(cells, index):
+    cell = cells[index]
+    meta = nbgrader_meta(cell)
+    language = cell_language(cell)
+    if cell.cell_type == "code" and (cell.outputs or cell.execution_count):
+        yield "source cells carry no outputs (clear them: outputs are generated)"
+    if language:
+        twin_index = index + 1 if language == LANGUAGES[0] else index - 1
+        twin = cells[twin_index] if 0 <= twin_index < len(cells) else None
+        wanted = LANGUAGES[1] if language == LANGUAGES[0] else LANGUAGES[0]
+        if twin is None or cell_language(twin) != wanted:
+            where = "after" if language == LANGUAGES[0] else "before"
+            yield f"'{language}' cell without its '{wanted}' twin right {where} it"
+        if meta.get("grade") or meta.get("solution"):
+            yield f"graded or answer cells are shared by both languages: remove the '{language}' tag"
+    if meta.get("grade") and not _positive_number(meta.get("points")):
+        yield f"graded cell {meta.get('grade_id')!r} has no points"
+    if (meta.get("grade") or meta.get("solution")) and not meta.get("grade_id"):
+        yield "nbgrader cell without a grade_id"
+    yield from _marker_problems(cell.source, SOLUTION_MARKERS, allowed=bool(meta.get("solution")))
+    yield from _marker_problems(cell.source, HIDDEN_TEST_MARKERS, allowed=bool(meta.get("grade")))
+
+
+def _marker_problems(source, markers, allowed):
+    begin, end = markers
+    lines = [line.strip() for line in source.splitlines() if line.strip() in markers]
+    if lines and not allowed:
+        yield f"'{begin}' markers belong in {'answer' if begin == SOLUTION_MARKERS[0] else 'graded test'} cells"
+    open_ = False
+    for line in lines:
+        if line == begin and open_:
+            yield f"'{begin}' before the previous one was closed by '{end}'"
+        elif line == end and not open_:
+            yield f"'{end}' without a '{begin}' before it"
+        open_ = line == begin
+    if open_:
+        yield f"'{begin}' without its '{end}'"
+
+
+def _grade_id_problems(cells):
+    first = {}
+    for index, cell in enumerate(cells):
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if not grade_id:
+            continue
+        if grade_id in first:
+            yield f"cell {index} (id {cell.get('id')!r}): duplicate grade id {grade_id!r} (first used in cell {first[grade_id]})"
+        else:
+            first[grade_id] = index
+
+
+def _positive_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0

@@ -1,0 +1,28 @@
+"""nbgrader configuration of the course (run nbgrader, or `corso`, from this folder).
+
+`corso build` generates both languages by overriding the two language settings below:
+--CourseDirectory.release_directory=release/en --LanguageFilter.language=en.
+"""
+
+from nbgrader.converters import GenerateAssignment
+
+c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
+
+c.CourseDirectory.course_id = "pytorch-intro"
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release/it"
+
+# The language filter runs first, then nbgrader's own preprocessors.
+c.LanguageFilter.language = "it"
+c.GenerateAssignment.preprocessors = [
+    "corso.language.LanguageFilter",
+    *GenerateAssignment.class_traits()["preprocessors"].default(),
+]
+
+# What students find in place of a solution: bilingual, and the code stub fails loudly until replaced.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE / IL TUO CODICE QUI\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE / LA TUA RISPOSTA QUI"
+
+# Per-cell limit when a notebook is executed for grading or validation (training cells need more than
+# nbgrader's default of 30 s; a cell that runs past it is stopped and the submission scores what passed).
+c.Execute.timeout = 120

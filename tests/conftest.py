@@ -1,0 +1,52 @@
+"""Shared fixtures. The suite runs offline; notebooks are executed with one thread per kernel."""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from corso.build import build
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# Fixture notebooks are inputs of the tests, not notebooks for nbval to execute.
+collect_ignore = ["fixtures"]
+
+# Kernels inherit this: two kernels with torch's default threads on 2 cores run ~10x slower than serial.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+# nbgrader runs helper programs (alembic) by name: find them beside this Python.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def copy_course(target, source_folder):
+    """A course folder at ``target``: the project's nbgrader_config.py and a copy of ``source_folder``."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "nbgrader_config.py", target)
+    shutil.copytree(source_folder, target / "source")
+    return target
+
+
+@pytest.fixture(scope="session")
+def built_mini_course(tmp_path_factory):
+    """A course with one small lesson (tests/fixtures/mini), built once for the whole session."""
+    course = copy_course(tmp_path_factory.mktemp("mini") / "course", FIXTURES / "mini" / "source")
+    build(course, log=lambda line: None)
+    return course
+
+
+@pytest.fixture
+def mini_course(built_mini_course, tmp_path):
+    """A built copy of the small course, to change in a test."""
+    return Path(shutil.copytree(built_mini_course, tmp_path / "course"))
+
+
+@pytest.fixture
+def course_copy(tmp_path):
+    """A copy of this course's authored and generated files, to break in a test."""
+    target = copy_course(tmp_path / "course", ROOT / "source")
+    for folder in ("release", "solutions", "notebooks"):
+        shutil.copytree(ROOT / folder, target / folder)
+    return target

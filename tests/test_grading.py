@@ -1,0 +1,80 @@
+"""Grading round trips with nbgrader's real gradebook, for every lesson and both languages.
+
+Per lesson, ONE gradebook grades: the solved notebook in Italian and in English (full marks), the untouched
+release (0 on every auto-graded cell), and a submission whose first exercise is answered wrongly (exactly the
+points of the other exercises, which also proves the exercises are independent). Expected scores come from the
+points in the notebooks, never typed in.
+"""
+
+import pytest
+
+from conftest import ROOT
+from corso.grade import GradingCourse
+from corso.lessons import Lesson, nbgrader_meta, read_source
+from submissions import filled_release, first_exercise
+
+pytestmark = pytest.mark.slow
+
+
+def auto_points(lesson):
+    """{grade id: points} of the auto-graded (code) test cells."""
+    return {nbgrader_meta(cell)["grade_id"]: nbgrader_meta(cell)["points"] for cell in read_source(lesson).cells
+            if nbgrader_meta(cell).get("grade") and cell.cell_type == "code"}
+
+
+class RoundTrip:
+    lesson_id = None
+
+    @pytest.fixture(scope="class")
+    def graded(self, tmp_path_factory):
+        lesson = Lesson(ROOT, self.lesson_id)
+        folder = tmp_path_factory.mktemp(lesson.id)
+        course = GradingCourse(ROOT, folder / "grading")
+        course.add_lesson(lesson)
+        wrong, _ = first_exercise(lesson)
+        submissions = {
+            "solved_it": filled_release(lesson, "it", folder / "solved_it.ipynb"),
+            "solved_en": filled_release(lesson, "en", folder / "solved_en.ipynb"),
+            "untouched_it": lesson.release("it"),
+            "one_wrong_en": filled_release(lesson, "en", folder / "one_wrong_en.ipynb", wrong=[wrong]),
+        }
+        for student, notebook in submissions.items():
+            course.submit(lesson, student, notebook)
+            course.autograde(lesson, student)
+        return lesson, {student: course.scores(lesson, student) for student in submissions}
+
+    def auto_scores(self, scores, lesson):
+        return {grade_id: scores[grade_id].score for grade_id in auto_points(lesson)}
+
+    @pytest.mark.parametrize("student", ["solved_it", "solved_en"])
+    def test_solved_notebook_scores_full_marks(self, graded, student):
+        lesson, scores = graded
+        assert self.auto_scores(scores[student], lesson) == auto_points(lesson)
+        manual = [score for grade_id, score in scores[student].items() if grade_id not in auto_points(lesson)]
+        assert manual and all(score.needs_manual_grade for score in manual), "written answers await the instructor"
+
+    def test_untouched_release_scores_zero(self, graded):
+        lesson, scores = graded
+        assert self.auto_scores(scores["untouched_it"], lesson) == dict.fromkeys(auto_points(lesson), 0)
+
+    def test_one_wrong_exercise_costs_exactly_its_points(self, graded):
+        lesson, scores = graded
+        _, failing = first_exercise(lesson)
+        expected = {grade_id: 0 if grade_id in failing else points for grade_id, points in auto_points(lesson).items()}
+        assert failing and self.auto_scores(scores["one_wrong_en"], lesson) == expected
+
+
+class TestTensors(RoundTrip):
+    lesson_id = "01-tensors"
+
+
+class TestAutograd(RoundTrip):
+    lesson_id = "02-autograd"
+
+
+class TestRegression(RoundTrip):
+    lesson_id = "03-regression"
+
+
+class TestMnistMlp(RoundTrip):
+    lesson_id = "04-mnist-mlp"
