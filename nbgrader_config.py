@@ -4,7 +4,8 @@
 --CourseDirectory.release_directory=release/en --LanguageFilter.language=en.
 """
 
-from nbgrader.converters import GenerateAssignment
+from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
+from nbgrader.preprocessors import Execute
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -26,3 +27,15 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE / LA TUA RISPOSTA QUI"
 # Per-cell limit when a notebook is executed for grading or validation (training cells need more than
 # nbgrader's default of 30 s; a cell that runs past it is stopped and the submission scores what passed).
 c.Execute.timeout = 120
+
+# Grading: a kernel that dies does not abort the submission (the tests that ran keep their points) ...
+c.Autograde.autograde_preprocessors = [
+    "corso.integrity.ExecuteSurvivingCrashes",
+    *[p for p in Autograde.class_traits()["autograde_preprocessors"].default() if p is not Execute],
+]
+# ... and the feedback students get back hides hidden tests: their source and the traceback lines.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "corso.integrity.HideTestTracebacks",
+    *GenerateFeedback.class_traits()["preprocessors"].default(),
+]

@@ -1,77 +1,457 @@
-"""Grade submissions with nbgrader in a grading folder of the instructor's (never inside release/).
+"""Grade a class: collect -> nbgrader autograde (in parallel) -> feedback -> grades CSV and a summary.
 
-The grading folder is an nbgrader course: ``source/`` (the lessons), ``submitted/<student>/<lesson>/``,
-``autograded/``, ``feedback/`` and the gradebook (``gradebook.db``, SQLite, unless a database URL is given).
-Graded cells are identical in both languages, so one gradebook grades Italian and English submissions alike.
+``corso grade LESSON SUBMISSIONS`` takes a folder or a zip of notebooks as students hand them in:
+
+- ``SUBMISSIONS/<student>/...anything.../<notebook>.ipynb``: the student id is the top-level folder name;
+- ``SUBMISSIONS/<student>.ipynb``: the student id is the file name without ``.ipynb``.
+
+A student with several notebooks: the one named like the lesson's notebook (``tensors.ipynb``) is preferred,
+and among equals the latest (modification time, or the zip entry's time) wins; the others are listed as
+ignored. Files that are not notebooks are ignored and listed. Italian and English submissions are graded
+alike (their graded cells are identical); the language is reported.
+
+The grading folder (``--workdir``, default ``grading/``) is an nbgrader course: ``submitted/``,
+``autograded/``, ``feedback/`` (one HTML per student, hidden tests removed) and the gradebook
+(``gradebook.db``, SQLite, or the database at ``--db``). Each submission is executed by its own process, in a
+private copy of the gradebook; the results are then written into the real gradebook by this process alone,
+one submission at a time, in student order: the gradebook ends up as a sequential run leaves it. An
+interrupted run that is started again resumes: a submission already graded, and not changed since, is not
+graded again, and re-grading a changed one replaces its result.
+
+What a student submitted is only ever read: the grading folder works on copies.
 """
 
 import copy
+import csv
+import hashlib
+import io
+import json
+import os
+import re
 import shutil
-from dataclasses import dataclass
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
-from nbgrader.api import Gradebook
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, SaveAutoGrades
 
 from corso.build import load_config
+from corso.files import write_atomic
+from corso.integrity import tampering
+from corso.language import cell_language
+
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+IGNORED_PARTS = {"__MACOSX", ".ipynb_checkpoints"}
 
 
 class GradingError(Exception):
-    """nbgrader could not grade a submission; the message carries nbgrader's own log."""
+    """nbgrader could not do a step; the message carries nbgrader's own log."""
 
 
 @dataclass
-class Score:
-    grade_id: str
-    score: float
-    max_score: float
-    needs_manual_grade: bool
+class Submission:
+    """One student's notebook, as collected, and what grading found about it."""
+
+    student: str
+    notebook: Path | None  # None: nothing gradable was handed in
+    modified: float = 0.0
+    language: str = "?"
+    problems: list = field(default_factory=list)
+    scores: dict = field(default_factory=dict)  # grade id -> points (None: awaits manual grading)
+
+    @property
+    def total(self):
+        return sum(score for score in self.scores.values() if score is not None)
+
+
+# ---------------------------------------------------------------- collect
+
+
+def collect(submissions, lesson, scratch):
+    """The submissions in a folder or zip, one per student (zips are unpacked into ``scratch``)."""
+    submissions = Path(submissions)
+    if zipfile.is_zipfile(submissions):
+        submissions = _unzip(submissions, Path(scratch))
+    elif not submissions.is_dir():
+        raise GradingError(f"{submissions}: expected a folder or a zip of submissions")
+    candidates, notes = {}, {}
+    for entry in sorted(submissions.iterdir()):
+        if entry.name.startswith(".") or entry.name in IGNORED_PARTS:
+            continue
+        if entry.is_dir():
+            files = [f for f in sorted(entry.rglob("*")) if f.is_file() and not _hidden(f.relative_to(entry))]
+            student = entry.name
+        else:
+            files, student = [entry], entry.stem if entry.suffix == ".ipynb" else None
+        if student is None:
+            notes.setdefault("", []).append(f"{entry.name}: not a notebook, ignored")
+            continue
+        for file in files:
+            if file.suffix == ".ipynb":
+                candidates.setdefault(student, []).append(file)
+            else:
+                notes.setdefault(student, []).append(f"extra file {file.relative_to(submissions)} ignored")
+        candidates.setdefault(student, [])
+    collected = [_choose(student, files, lesson, notes.get(student, []))
+                 for student, files in sorted(candidates.items())]
+    return collected, notes.get("", [])
+
+
+def _choose(student, files, lesson, problems):
+    submission = Submission(_student_id(student, problems), None, problems=list(problems))
+    if not files:
+        submission.problems.append("no notebook handed in")
+        return submission
+    wanted = f"{lesson.slug}.ipynb"
+    best = max(files, key=lambda f: (f.name == wanted, f.stat().st_mtime, f.name))
+    submission.notebook, submission.modified = best, best.stat().st_mtime
+    if best.name != wanted and best.stem != student:
+        submission.problems.append(f"notebook named {best.name}, expected {wanted}")
+    for other in files:
+        if other != best:
+            submission.problems.append(f"also handed in {other.name}: ignored, the latest wins")
+    return submission
+
+
+def _student_id(name, problems):
+    if STUDENT_ID.fullmatch(name):
+        return name
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip("_.-") or "student"
+    problems.append(f"student id {name!r} has characters nbgrader refuses: graded as {cleaned!r}")
+    return cleaned
+
+
+def _unzip(archive, scratch):
+    """Unpack a zip safely (no path escapes the folder), keeping each entry's time as its modification time."""
+    target = scratch / "unzipped"
+    shutil.rmtree(target, ignore_errors=True)
+    with zipfile.ZipFile(archive) as zipped:
+        for info in zipped.infolist():
+            path = (target / info.filename).resolve()
+            if info.is_dir() or not path.is_relative_to(target.resolve()):
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(zipped.read(info))
+            stamp = time.mktime(info.date_time + (0, 0, -1))
+            os.utime(path, (stamp, stamp))
+    return target
+
+
+def _hidden(relative):
+    return any(part.startswith(".") or part in IGNORED_PARTS for part in relative.parts)
+
+
+def inspect(submission, release_nb):
+    """Read the notebook without trusting it: what nbgrader cannot grade, its language, what looks wrong."""
+    try:
+        text = submission.notebook.read_bytes().decode("utf-8")
+        if not text.strip():
+            raise ValueError("the file is empty")
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except json.JSONDecodeError as error:
+        submission.problems.append(f"not valid JSON (line {error.lineno}, column {error.colno}): not graded")
+        return False
+    except Exception as error:  # nbformat and decoding raise several unrelated types
+        submission.problems.append(f"not a notebook ({str(error).splitlines()[0][:120]}): not graded")
+        return False
+    languages = {cell_language(cell) for cell in nb.cells} - {None}
+    submission.language = "+".join(sorted(languages)) or "?"
+    submission.problems.extend(_structure_problems(nb, release_nb))
+    for index, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and not meta.get("locked"):
+            for reason in tampering(cell.source):
+                submission.problems.append(f"REVIEW cell {index} (id {cell.get('id')!r}): {reason}")
+    return True
+
+
+def _structure_problems(nb, release_nb):
+    def graded(notebook):
+        return [(cell.metadata["nbgrader"]["grade_id"], cell) for cell in notebook.cells
+                if cell.metadata.get("nbgrader", {}).get("grade_id")]
+    expected = dict(graded(release_nb))
+    found = graded(nb)
+    found_ids = [grade_id for grade_id, _ in found]
+    for grade_id, cell in expected.items():
+        if grade_id not in found_ids:
+            yield f"cell {grade_id!r} deleted or its nbgrader metadata removed: scores 0"
+    for grade_id in sorted({g for g in found_ids if found_ids.count(g) > 1}):
+        yield f"cell {grade_id!r} duplicated: nbgrader grades the first"
+    for grade_id, cell in found:
+        original = expected.get(grade_id)
+        if original is None:
+            continue
+        if cell.cell_type != original.cell_type:
+            yield f"cell {grade_id!r} turned from {original.cell_type} into {cell.cell_type}"
+        points = cell.metadata["nbgrader"].get("points")
+        if points != original.metadata["nbgrader"].get("points"):
+            yield f"cell {grade_id!r} points changed to {points}: the gradebook's are used"
+    order = [grade_id for grade_id in dict.fromkeys(found_ids) if grade_id in expected]
+    if order != [grade_id for grade_id in expected if grade_id in order]:
+        yield "graded cells reordered"
+
+
+def execution_problems(graded_nb):
+    """What went wrong while the submission ran, beyond the tests' verdicts (which the scores show)."""
+    for index, cell in enumerate(graded_nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        error = next((output for output in cell.get("outputs", []) if output.output_type == "error"), None)
+        where = f"cell {index} (id {cell.get('id')!r})"
+        if error is None:
+            continue
+        if error.ename == "DeadKernelError":
+            yield f"the kernel died in or before {where}: the cells after it did not run"
+            return
+        if error.ename in ("CellTimeoutError", "KeyboardInterrupt"):
+            yield f"{where} ran past the time limit and was stopped"
+        elif error.ename == "NotImplementedError":
+            yield f"{where}: not answered"
+        elif not meta.get("grade"):
+            yield f"{where} raised {error.ename}: {str(error.evalue)[:80]}"
+
+
+# ---------------------------------------------------------------- nbgrader courses
 
 
 class GradingCourse:
     """An nbgrader course folder for grading the course's lessons."""
 
-    def __init__(self, root, workdir, db_url=None):
+    def __init__(self, root, workdir, db_url=None, timeout=None):
         self.root = Path(root).resolve()
         self.workdir = Path(workdir).resolve()
-        self.config = copy.deepcopy(load_config(self.root))
+        self.config = load_config(self.root)
         self.config.CourseDirectory.root = str(self.workdir)
         self.config.CourseDirectory.release_directory = "release"
         self.config.CourseDirectory.db_url = db_url or f"sqlite:///{self.workdir / 'gradebook.db'}"
+        if timeout:
+            self.config.Execute.timeout = timeout
         self.workdir.mkdir(parents=True, exist_ok=True)
 
     @property
     def db_url(self):
         return self.config.CourseDirectory.db_url
 
-    def api(self):
-        return NbGraderAPI(CourseDirectory(config=self.config), config=self.config)
+    def api(self, config=None):
+        config = config or self.config
+        return NbGraderAPI(CourseDirectory(config=config), config=config)
 
     def add_lesson(self, lesson):
-        """Put the lesson's source in the grading folder and record its graded cells in the gradebook."""
+        """Put the lesson's source in the course and record its graded cells in the gradebook."""
         target = self.workdir / "source" / lesson.id
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(lesson.source.parent, target)
         self._check(self.api().generate_assignment(lesson.id, force=True, create=True), lesson.id)
 
-    def submit(self, lesson, student, notebook):
-        """Place a student's notebook where nbgrader collects it (a copy: the original is never touched)."""
+    def submit(self, lesson, student, notebook, modified=None):
+        """Place a copy of a student's notebook where nbgrader collects it, with its submission time."""
         folder = self.workdir / "submitted" / student / lesson.id
-        folder.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
         shutil.copyfile(notebook, folder / f"{lesson.slug}.ipynb")
+        stamp = datetime.fromtimestamp(modified or Path(notebook).stat().st_mtime, timezone.utc)
+        (folder / "timestamp.txt").write_text(stamp.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
 
     def autograde(self, lesson, student):
         self._check(self.api().autograde(lesson.id, student, force=True, create=True), f"{lesson.id}/{student}")
 
+    def record(self, lesson, student, graded_folder):
+        """Write into the gradebook the scores of a submission that another process executed and graded.
+
+        ``graded_folder`` holds ``<student>/<lesson>/`` as that process's autograde left it; nbgrader's own
+        SaveAutoGrades reads the scores from it, exactly as at the end of an autograde run.
+        """
+        config = copy.deepcopy(self.config)
+        config.CourseDirectory.submitted_directory = str(graded_folder)
+        config.Autograde.sanitize_preprocessors = []
+        config.Autograde.autograde_preprocessors = [SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+        self._check(self.api(config).autograde(lesson.id, student, force=True, create=True), f"{lesson.id}/{student}")
+
+    def autograded(self, lesson, student):
+        return nbformat.read(self.workdir / "autograded" / student / lesson.id / f"{lesson.slug}.ipynb", as_version=4)
+
+    def feedback(self, lesson, student):
+        self._check(self.api().generate_feedback(lesson.id, student, force=True), f"{lesson.id}/{student} feedback")
+
     def scores(self, lesson, student):
-        """The student's score on every graded cell of the lesson."""
+        """{grade id: score, or None where a written answer awaits the instructor}; {} if never graded."""
         with Gradebook(self.db_url) as gradebook:
-            notebook = gradebook.find_submission_notebook(lesson.slug, lesson.id, student)
-            return {grade.name: Score(grade.name, grade.score, grade.max_score, grade.needs_manual_grade)
-                    for grade in notebook.grades}
+            try:
+                notebook = gradebook.find_submission_notebook(lesson.slug, lesson.id, student)
+            except MissingEntry:
+                return {}
+            return {grade.name: (None if grade.needs_manual_grade else grade.score) for grade in notebook.grades}
 
     @staticmethod
     def _check(result, what):
         if not result["success"]:
             raise GradingError(f"{what}: {result.get('error') or ''}\n{result.get('log') or ''}")
+
+
+# ---------------------------------------------------------------- grade a class
+
+
+@dataclass
+class Report:
+    """What a grading run found: every submission with its scores, and the files it wrote."""
+
+    submissions: list
+    max_points: dict  # grade id -> points, in notebook order
+    ignored: list
+    csv: Path
+    resumed: int
+
+
+def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, timeout=None, progress=None):
+    """Grade every submission of ``lesson`` found in ``submissions``; see the module's docstring."""
+    course = GradingCourse(root, workdir, db_url, timeout)
+    course.add_lesson(lesson)
+    work = course.workdir / ".work"
+    template = GradingCourse(root, work / "template", timeout=timeout)
+    template.add_lesson(lesson)
+    release_nb = nbformat.read(template.workdir / "release" / lesson.id / f"{lesson.slug}.ipynb", as_version=4)
+    collected, ignored = collect(submissions, lesson, work)
+    state_file = course.workdir / f"graded-{lesson.id}.json"
+    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    todo, resumed = {}, 0
+    for submission in collected:
+        if submission.notebook is None or not inspect(submission, release_nb):
+            continue
+        digest = hashlib.sha256(submission.notebook.read_bytes()).hexdigest()
+        if state.get(submission.student) == digest and course.scores(lesson, submission.student):
+            resumed += 1
+            continue
+        course.submit(lesson, submission.student, submission.notebook, submission.modified)
+        todo[submission.student] = (submission, digest)
+
+    def record(student, failure):
+        submission, digest = todo[student]
+        private = work / student
+        if failure:
+            submission.problems.append(f"not graded: {failure}")
+        else:
+            course.record(lesson, student, private / "autograded")
+            submission.problems.extend(execution_problems(course.autograded(lesson, student)))
+            _copy_tree(private / "feedback" / student, course.workdir / "feedback" / student)
+            state[student] = digest
+            write_atomic(state_file, json.dumps(state, indent=1, sort_keys=True))
+        shutil.rmtree(private, ignore_errors=True)
+
+    _run_in_order(sorted(todo), lambda student: _grade_privately(course, template, lesson, student),
+                  record, jobs or os.cpu_count(), progress)
+    for submission in collected:
+        submission.scores = course.scores(lesson, submission.student)
+    max_points = {cell.metadata["nbgrader"]["grade_id"]: cell.metadata["nbgrader"]["points"]
+                  for cell in release_nb.cells if cell.metadata.get("nbgrader", {}).get("grade")}
+    report = Report(collected, max_points, ignored, course.workdir / f"grades-{lesson.id}.csv", resumed)
+    write_atomic(report.csv, grades_csv(report))
+    return report
+
+
+def _grade_privately(course, template, lesson, student):
+    """Autograde one submission and make its feedback, in a process and a gradebook of its own.
+
+    Returns None on success, else a one-line reason.
+    """
+    private = template.workdir.parent / student
+    shutil.rmtree(private, ignore_errors=True)
+    shutil.copytree(template.workdir, private)
+    _copy_tree(course.workdir / "submitted" / student, private / "submitted" / student)
+    command = [sys.executable, "-m", "corso.grade", str(course.root), str(private), lesson.id, student,
+               str(course.config.Execute.timeout)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+        return lines[-1][:200] if lines else f"grading process exited with status {result.returncode}"
+    return None
+
+
+def _worker(root, private, lesson_id, student, timeout):
+    """The grading process of one submission (``python -m corso.grade``)."""
+    from corso.lessons import Lesson
+    lesson = Lesson(Path(root), lesson_id)
+    course = GradingCourse(root, private, timeout=int(timeout))
+    course.autograde(lesson, student)
+    course.feedback(lesson, student)
+
+
+def _run_in_order(keys, work, finish, jobs, progress):
+    """Run ``work(key)`` for every key on ``jobs`` threads; call ``finish(key, result)`` in key order."""
+    results, next_index = {}, 0
+    bar = progress(total=len(keys)) if progress and keys else None
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(work, key): key for key in keys}
+        try:
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                while next_index < len(keys) and keys[next_index] in results:
+                    finish(keys[next_index], results.pop(keys[next_index]))
+                    next_index += 1
+                    if bar:
+                        bar.update(1)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        finally:
+            if bar:
+                bar.close()
+
+
+def _copy_tree(source, target):
+    if source.exists():
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target)
+
+
+# ---------------------------------------------------------------- report
+
+
+def grades_csv(report):
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", "language", *report.max_points, "total", "problems"])
+    for submission in report.submissions:
+        scores = [_number(submission.scores.get(grade_id, 0 if not submission.scores else None))
+                  for grade_id in report.max_points]
+        writer.writerow([submission.student, submission.language, *scores, _number(submission.total),
+                         "; ".join(submission.problems)])
+    return out.getvalue()
+
+
+def summary(report):
+    """The table printed at the end of a grading run."""
+    columns = [grade_id.removesuffix("_tests") for grade_id in report.max_points]
+    header = ["student", "lang", *columns, "total", "problems"]
+    rows = [["(max)", "", *map(_number, report.max_points.values()), _number(sum(report.max_points.values())), ""]]
+    for submission in report.submissions:
+        scores = ["-" if submission.scores.get(grade_id, 0) is None else _number(submission.scores.get(grade_id, 0))
+                  for grade_id in report.max_points]
+        rows.append([submission.student, submission.language, *scores, _number(submission.total),
+                     "; ".join(submission.problems) or "ok"])
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) + "  " + str(row[-1])
+             for row in [header, *rows]]
+    lines += [f"ignored: {note}" for note in report.ignored]
+    lines.append(f"{len(report.submissions)} students ({report.resumed} already graded, not graded again); "
+                 f"grades in {report.csv}; feedback in {report.csv.parent / 'feedback'}")
+    return "\n".join(lines)
+
+
+def _number(value):
+    if value is None:
+        return ""
+    return int(value) if float(value).is_integer() else round(value, 2)
+
+
+if __name__ == "__main__":
+    _worker(*sys.argv[1:])

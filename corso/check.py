@@ -1,0 +1,44 @@
+"""A student's self-check: run the notebook as the grader will and list the tests that fail.
+
+nbgrader's ``validate`` prints the failing tests but always exits 0; ``corso check`` exits 1 when a test
+fails, so scripts (and students) can rely on it. The messages are the tests' own, in both languages.
+"""
+
+import html
+import re
+
+from nbgrader.preprocessors import Execute
+from nbgrader.validator import Validator
+
+from corso.build import load_config
+from corso.integrity import ExecuteSurvivingCrashes
+
+
+def self_check(root, notebook):
+    """The problems found in ``notebook``: one line each (empty when every test passes)."""
+    validator = Validator(config=load_config(root))
+    # Validator's preprocessors are not configurable: swap in the Execute that survives a dead kernel.
+    validator.preprocessors = [ExecuteSurvivingCrashes if p is Execute else p for p in validator.preprocessors]
+    results = validator.validate(str(notebook))
+    problems = [f"cell changed from {cell['old_type']} to {cell['new_type']}: {_first_line(cell['source'])}"
+                for cell in results.get("type_changed", [])]
+    problems += [f"a graded test cell was edited: {_first_line(cell['source'])}" for cell in results.get("changed", [])]
+    problems += [f"{_first_line(cell['source'])}\n    {_last_line(cell['error'])}" for cell in results.get("failed", [])]
+    return problems
+
+
+def describe(notebook, problems):
+    if not problems:
+        return f"{notebook}: tutti i test passano / all tests pass"
+    return "\n".join([f"{notebook}: {len(problems)} test non superati / failing tests:",
+                      *(f"  - {problem}" for problem in problems)])
+
+
+def _first_line(source):
+    return source.strip().splitlines()[0] if source.strip() else "(empty cell)"
+
+
+def _last_line(error):
+    text = html.unescape(re.sub(r"<[^>]+>", "", error))  # nbgrader renders the traceback's colours as HTML
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "error"
