@@ -31,14 +31,26 @@ def filled_release(lesson, language, path, wrong=()):
     return path
 
 
+def exercises(lesson):
+    """{answer grade id: grade ids of the test cells after it} for the auto-graded exercises, in order."""
+    found, current = {}, None
+    for cell in read_source(lesson).cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("solution"):
+            current = meta["grade_id"] if cell.cell_type == "code" else None
+            if current:
+                found[current] = []
+        elif meta.get("grade") and current:
+            found[current].append(meta["grade_id"])
+    return found
+
+
 def first_exercise(lesson):
     """The first auto-graded exercise: (its answer's grade id, the grade ids of the test cells that check it)."""
-    cells = [nbgrader_meta(cell) | {"type": cell.cell_type} for cell in read_source(lesson).cells]
-    start = next(i for i, meta in enumerate(cells) if meta.get("solution") and meta["type"] == "code")
-    tests = []
-    for meta in cells[start + 1:]:
-        if meta.get("solution"):
-            break
-        if meta.get("grade"):
-            tests.append(meta["grade_id"])
-    return cells[start]["grade_id"], tests
+    return next(iter(exercises(lesson).items()))
+
+
+def auto_points(lesson):
+    """{grade id: points} of the auto-graded (code) test cells."""
+    return {nbgrader_meta(cell)["grade_id"]: nbgrader_meta(cell)["points"] for cell in read_source(lesson).cells
+            if nbgrader_meta(cell).get("grade") and cell.cell_type == "code"}

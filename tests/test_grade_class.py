@@ -1,0 +1,250 @@
+"""`corso grade` on a class of generated submissions of lesson 01, good and bad: exact scores, clear lines.
+
+Every bad case real students produce gets its own student; the whole class is graded once, in parallel,
+and each test reads that one run. Expected scores are computed from the lesson's points.
+"""
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+from corso.grade import GradingCourse, grade_class, summary
+from corso.lessons import Lesson
+from submissions import answers, auto_points, exercises, filled_release
+
+pytestmark = pytest.mark.slow
+
+LESSON = Lesson(ROOT, "01-tensors")
+POINTS = auto_points(LESSON)
+EXERCISES = exercises(LESSON)
+FIRST, SECOND, *_, LAST = EXERCISES  # answer grade ids in notebook order
+FULL = sum(POINTS.values())
+TIMEOUT = 30  # seconds per cell in this run: the infinite loop costs exactly this much
+
+
+def without(*answer_ids):
+    """The full score less the points of the tests of these exercises."""
+    return FULL - sum(POINTS[test] for answer in answer_ids for test in EXERCISES[answer])
+
+
+def solved(folder, name, language="it", wrong=(), edit=None):
+    """A notebook filled in from the release, optionally edited as a student would (``edit(cells)``)."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    filled_release(LESSON, language, path, wrong=wrong)
+    if edit:
+        nb = nbformat.read(path, as_version=4)
+        edit(nb.cells)
+        nbformat.write(nb, path)
+    return path
+
+
+def cell(cells, cell_id):
+    return next(c for c in cells if c.get("id") == cell_id)
+
+
+def prepend(cell_id, code):
+    def edit(cells):
+        cell(cells, cell_id).source = code + "\n" + cell(cells, cell_id).source
+    return edit
+
+
+def replace_test_with_pass(cells):
+    cell(cells, EXERCISES[FIRST][0]).source = "pass"
+
+
+def delete_test(cells):
+    cells.remove(cell(cells, EXERCISES[FIRST][0]))
+
+
+def raise_points(cells):
+    cell(cells, EXERCISES[FIRST][0]).metadata.nbgrader.points = 100
+
+
+def move_test_before_answer(cells):
+    test = cell(cells, EXERCISES[FIRST][0])
+    cells.remove(test)
+    cells.insert(cells.index(cell(cells, FIRST)), test)
+
+
+def duplicate_test(cells):
+    test = cell(cells, EXERCISES[SECOND][0])
+    cells.insert(cells.index(test), nbformat.from_dict(json.loads(json.dumps(test))))
+
+
+def markdown_to_code(cells):
+    prose = next(c for c in cells if c.cell_type == "markdown" and "nbgrader" not in c.metadata)
+    cells[cells.index(prose)] = nbformat.v4.new_code_cell(prose.source, id=prose.id)
+
+
+def monkeypatch_tests(cells):
+    answer = cell(cells, SECOND)
+    answer.source = "import torch\ntorch.testing.assert_close = lambda *args, **kwargs: None\n" + answer.source
+
+
+CLASS = {  # student -> (how the submission is made, expected auto score, words expected in its problems)
+    "solved": (lambda d: solved(d, "solved.ipynb"), FULL, []),
+    "english": (lambda d: solved(d, "english.ipynb", "en"), FULL, []),
+    "unanswered": (lambda d: LESSON.release("it"), 0, ["not answered"]),
+    "wrong": (lambda d: solved(d, "wrong.ipynb", wrong=[FIRST]), without(FIRST), []),
+    "first_cell_raises": (lambda d: solved(d, "first_cell_raises.ipynb", edit=prepend("name", "1 / 0")),
+                          FULL, ["id 'name'", "ZeroDivisionError"]),
+    "infinite_loop": (lambda d: solved(d, "infinite_loop.ipynb", edit=prepend(LAST, "while True:\n    pass")),
+                      without(LAST), [f"id '{LAST}'", "time limit"]),
+    "sys_exit": (lambda d: solved(d, "sys_exit.ipynb", edit=prepend(SECOND, "import sys\nsys.exit()")),
+                 without(SECOND), [f"id '{SECOND}'", "SystemExit"]),
+    "os_exit": (lambda d: solved(d, "os_exit.ipynb", edit=prepend(LAST, "import os\nos._exit(1)")),
+                without(LAST), ["kernel died", f"id '{LAST}'"]),
+    "test_edited": (lambda d: solved(d, "test_edited.ipynb", wrong=[FIRST], edit=replace_test_with_pass),
+                    without(FIRST), []),
+    "test_deleted": (lambda d: solved(d, "test_deleted.ipynb", edit=delete_test), without(FIRST), ["deleted"]),
+    "points_raised": (lambda d: solved(d, "points_raised.ipynb", edit=raise_points), FULL, ["points changed"]),
+    "reordered": (lambda d: solved(d, "reordered.ipynb", edit=move_test_before_answer), without(FIRST),
+                  ["reordered"]),
+    "duplicated": (lambda d: solved(d, "duplicated.ipynb", edit=duplicate_test), FULL, ["duplicated"]),
+    "markdown_to_code": (lambda d: solved(d, "markdown_to_code.ipynb", edit=markdown_to_code), FULL, ["raised"]),
+    "monkeypatch": (lambda d: solved(d, "monkeypatch.ipynb", wrong=[SECOND], edit=monkeypatch_tests),
+                    without(SECOND), ["REVIEW", f"id '{SECOND}'", "torch.testing.assert_close"]),
+    "huge_output": (lambda d: solved(d, "huge_output.ipynb", edit=prepend("name", "print('x' * 100_000_000)")),
+                    FULL, []),
+    "not_json": (lambda d: _write(d / "not_json.ipynb", '{"cells": ['), 0, ["not valid JSON", "not graded"]),
+    "not_a_notebook": (lambda d: _write(d / "not_a_notebook.ipynb", '{"hello": 1}'), 0, ["not a notebook"]),
+    "empty": (lambda d: _write(d / "empty.ipynb", ""), 0, ["not a notebook", "empty"]),
+    "wrong_name": (lambda d: solved(d, "wrong_name/tensors (1).ipynb"), FULL, ["named tensors (1).ipynb"]),
+    "extra_files": (lambda d: (_write(d / "extra_files/notes.txt", "hi"), solved(d, "extra_files/tensors.ipynb")),
+                    FULL, ["extra file extra_files/notes.txt ignored"]),
+    "twice": (lambda d: (_aged(solved(d, "twice/old/tensors.ipynb", wrong=[FIRST, SECOND])),
+                         solved(d, "twice/tensors.ipynb")), FULL, ["also handed in", "latest wins"]),
+}
+
+
+def _write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def _aged(path):
+    day_ago = time.time() - 86400
+    os.utime(path, (day_ago, day_ago))
+    return path
+
+
+def fingerprint(folder):
+    return {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("class")
+    handed_in = folder / "submissions"
+    handed_in.mkdir()
+    for student, (make, _, _) in CLASS.items():
+        made = make(handed_in)
+        if made == LESSON.release("it"):
+            (handed_in / f"{student}.ipynb").write_bytes(made.read_bytes())
+    before = fingerprint(handed_in)
+    workdir = folder / "grading"
+    interrupted = _grade_until_interrupted(handed_in, workdir, after=3)
+    report = grade_class(ROOT, LESSON, handed_in, workdir, jobs=2, timeout=TIMEOUT)
+    return report, {s.student: s for s in report.submissions}, handed_in, before, workdir, interrupted
+
+
+def _grade_until_interrupted(handed_in, workdir, after):
+    """Start grading and interrupt it (as Ctrl-C would) once ``after`` submissions are recorded."""
+    class Interrupting:
+        def __init__(self, total):
+            self.done = 0
+
+        def update(self, n):
+            self.done += n
+            if self.done >= after:
+                raise KeyboardInterrupt
+
+        def close(self):
+            pass
+    with pytest.raises(KeyboardInterrupt):
+        grade_class(ROOT, LESSON, handed_in, workdir, jobs=2, timeout=TIMEOUT, progress=Interrupting)
+    return after
+
+
+@pytest.mark.parametrize("student", CLASS)
+def test_each_submission_gets_its_exact_score_and_a_clear_line(graded, student):
+    report, by_student, *_ = graded
+    submission = by_student[student]
+    _, expected, words = CLASS[student]
+    auto = sum(submission.scores.get(grade_id) or 0 for grade_id in POINTS)
+    assert auto == expected, summary(report)
+    problems = "; ".join(submission.problems)
+    for word in words:
+        assert word in problems, f"{student}: {word!r} not in {problems!r}"
+
+
+def test_languages_are_reported(graded):
+    _, by_student, *_ = graded
+    assert (by_student["solved"].language, by_student["english"].language) == ("it", "en")
+
+
+def test_nothing_handed_in_was_modified(graded):
+    _, _, handed_in, before, *_ = graded
+    assert fingerprint(handed_in) == before
+
+
+def test_csv_has_one_column_per_graded_cell_and_the_total(graded):
+    report, by_student, *_ = graded
+    rows = report.csv.read_text().splitlines()
+    header = rows[0].split(",")
+    assert header[:2] == ["student", "language"] and header[-2:] == ["total", "problems"]
+    assert set(POINTS) <= set(header[2:-2]) and len(header[2:-2]) == len(report.max_points)
+    assert len(rows) == 1 + len(CLASS)
+    solved_row = next(row for row in rows if row.startswith("solved,"))
+    assert solved_row.split(",")[len(header) - 2] == str(FULL)
+
+
+def test_resumed_run_counts_nobody_twice(graded):
+    report, _, _, _, workdir, interrupted = graded
+    assert report.resumed >= interrupted
+    with sqlite3.connect(workdir / "gradebook.db") as db:
+        rows = db.execute("SELECT student_id, COUNT(*) FROM submitted_assignment GROUP BY student_id").fetchall()
+    graded_students = {s.student for s in report.submissions if s.scores}
+    assert dict(rows) == dict.fromkeys(graded_students, 1)
+
+
+def test_feedback_hides_hidden_tests(graded):
+    report, _, _, _, workdir, _ = graded
+    html = (workdir / "feedback" / "wrong" / LESSON.id / f"{LESSON.slug}.html").read_text()
+    hidden = _hidden_test_lines()
+    assert hidden and "BEGIN HIDDEN TESTS" not in html
+    leaked = [line for line in hidden if line in html]
+    assert not leaked, leaked[:3]
+
+
+def _hidden_test_lines():
+    import html as html_module
+    lines, inside = [], False
+    for cell in nbformat.read(LESSON.source, as_version=4).cells:
+        for line in cell.source.split("\n"):
+            if line.strip() == "### BEGIN HIDDEN TESTS":
+                inside = True
+            elif line.strip() == "### END HIDDEN TESTS":
+                inside = False
+            elif inside and len(line.strip()) > 25:
+                lines.append(html_module.escape(line.strip(), quote=False))
+    return lines
+
+
+def test_parallel_gradebook_matches_plain_sequential_nbgrader(graded, tmp_path):
+    _, by_student, *_ = graded
+    course = GradingCourse(ROOT, tmp_path / "sequential", timeout=TIMEOUT)
+    course.add_lesson(LESSON)
+    for student in ("solved", "wrong", "os_exit"):
+        submission = by_student[student]
+        course.submit(LESSON, student, submission.notebook, submission.modified)
+        course.autograde(LESSON, student)
+        assert course.scores(LESSON, student) == submission.scores, student
