@@ -152,19 +152,28 @@ def _hidden(relative):
 
 
 def inspect(submission, release_nb):
-    """Read the notebook without trusting it: what nbgrader cannot grade, its language, what looks wrong."""
+    """Read the notebook without trusting it; return the notebook to grade, or None if it cannot be graded.
+
+    Notes what looks wrong in ``submission.problems``, and its language. A graded cell that appears twice is
+    kept once, the first (nbgrader refuses duplicates); the student's file itself is never changed.
+    """
     try:
         text = submission.notebook.read_bytes().decode("utf-8")
         if not text.strip():
             raise ValueError("the file is empty")
-        nb = nbformat.reads(text, as_version=4)
-        nbformat.validate(nb)
+        json.loads(text)
     except json.JSONDecodeError as error:
         submission.problems.append(f"not valid JSON (line {error.lineno}, column {error.colno}): not graded")
-        return False
+        return None
+    except Exception as error:
+        submission.problems.append(f"not a notebook ({error}): not graded")
+        return None
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
     except Exception as error:  # nbformat and decoding raise several unrelated types
         submission.problems.append(f"not a notebook ({str(error).splitlines()[0][:120]}): not graded")
-        return False
+        return None
     languages = {cell_language(cell) for cell in nb.cells} - {None}
     submission.language = "+".join(sorted(languages)) or "?"
     submission.problems.extend(_structure_problems(nb, release_nb))
@@ -173,6 +182,17 @@ def inspect(submission, release_nb):
         if cell.cell_type == "code" and not meta.get("locked"):
             for reason in tampering(cell.source):
                 submission.problems.append(f"REVIEW cell {index} (id {cell.get('id')!r}): {reason}")
+    seen = set()
+    nb.cells = [cell for cell in nb.cells if _first_time(cell.metadata.get("nbgrader", {}).get("grade_id"), seen)]
+    return nb
+
+
+def _first_time(grade_id, seen):
+    if grade_id is None:
+        return True
+    if grade_id in seen:
+        return False
+    seen.add(grade_id)
     return True
 
 
@@ -187,7 +207,7 @@ def _structure_problems(nb, release_nb):
         if grade_id not in found_ids:
             yield f"cell {grade_id!r} deleted or its nbgrader metadata removed: scores 0"
     for grade_id in sorted({g for g in found_ids if found_ids.count(g) > 1}):
-        yield f"cell {grade_id!r} duplicated: nbgrader grades the first"
+        yield f"cell {grade_id!r} duplicated: the first is graded"
     for grade_id, cell in found:
         original = expected.get(grade_id)
         if original is None:
@@ -216,7 +236,8 @@ def execution_problems(graded_nb):
         if error.ename in ("CellTimeoutError", "KeyboardInterrupt"):
             yield f"{where} ran past the time limit and was stopped"
         elif error.ename == "NotImplementedError":
-            yield f"{where}: not answered"
+            if meta.get("grade"):
+                yield f"{meta['grade_id']}: not answered"
         elif not meta.get("grade"):
             yield f"{where} raised {error.ename}: {str(error.evalue)[:80]}"
 
@@ -254,12 +275,16 @@ class GradingCourse:
         self._check(self.api().generate_assignment(lesson.id, force=True, create=True), lesson.id)
 
     def submit(self, lesson, student, notebook, modified=None):
-        """Place a copy of a student's notebook where nbgrader collects it, with its submission time."""
+        """Place a student's notebook (a path or a notebook) where nbgrader collects it, with its submission time."""
         folder = self.workdir / "submitted" / student / lesson.id
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-        shutil.copyfile(notebook, folder / f"{lesson.slug}.ipynb")
-        stamp = datetime.fromtimestamp(modified or Path(notebook).stat().st_mtime, timezone.utc)
+        if isinstance(notebook, Path):
+            shutil.copyfile(notebook, folder / f"{lesson.slug}.ipynb")
+            modified = modified or notebook.stat().st_mtime
+        else:
+            nbformat.write(notebook, folder / f"{lesson.slug}.ipynb")
+        stamp = datetime.fromtimestamp(modified or time.time(), timezone.utc)
         (folder / "timestamp.txt").write_text(stamp.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
 
     def autograde(self, lesson, student):
@@ -284,13 +309,17 @@ class GradingCourse:
         self._check(self.api().generate_feedback(lesson.id, student, force=True), f"{lesson.id}/{student} feedback")
 
     def scores(self, lesson, student):
-        """{grade id: score, or None where a written answer awaits the instructor}; {} if never graded."""
+        """{grade id: score, or None where a written answer awaits the instructor}; {} if never graded.
+
+        A test cell that lost its nbgrader metadata awaits manual grading in nbgrader: it counts 0 here.
+        """
         with Gradebook(self.db_url) as gradebook:
             try:
                 notebook = gradebook.find_submission_notebook(lesson.slug, lesson.id, student)
             except MissingEntry:
                 return {}
-            return {grade.name: (None if grade.needs_manual_grade else grade.score) for grade in notebook.grades}
+            return {grade.name: None if grade.needs_manual_grade and grade.cell.cell_type == "markdown" else grade.score
+                    for grade in notebook.grades}
 
     @staticmethod
     def _check(result, what):
@@ -325,13 +354,14 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
     todo, resumed = {}, 0
     for submission in collected:
-        if submission.notebook is None or not inspect(submission, release_nb):
+        nb = inspect(submission, release_nb) if submission.notebook else None
+        if nb is None:
             continue
         digest = hashlib.sha256(submission.notebook.read_bytes()).hexdigest()
         if state.get(submission.student) == digest and course.scores(lesson, submission.student):
             resumed += 1
             continue
-        course.submit(lesson, submission.student, submission.notebook, submission.modified)
+        course.submit(lesson, submission.student, nb, submission.modified)
         todo[submission.student] = (submission, digest)
 
     def record(student, failure):

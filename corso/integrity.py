@@ -88,16 +88,21 @@ def tampering(source):
             names = [alias.name for alias in node.names] + [getattr(node, "module", None) or ""]
             if any(name.split(".")[0] in {"builtins", "importlib", "ctypes", "gc", "inspect"} for name in names):
                 found.append(f"imports {', '.join(alias.name for alias in node.names)}")
-        for target in targets:
-            for name_node in ast.walk(target):
-                if isinstance(name_node, ast.Attribute) and _root_name(name_node) in GUARDED_NAMES:
-                    found.append(f"rebinds {ast.unparse(name_node)}")
-                elif isinstance(name_node, ast.Name) and name_node.id in GUARDED_NAMES and name_node is target:
-                    found.append(f"rebinds {name_node.id}")
+        for target in _flatten(targets):
+            if _root_name(target) in GUARDED_NAMES:
+                found.append(f"rebinds {ast.unparse(target)}")
     return sorted(set(found))
 
 
+def _flatten(targets):
+    for target in targets:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            yield from _flatten(target.elts)
+        else:
+            yield target.value if isinstance(target, ast.Starred) else target
+
+
 def _root_name(node):
-    while isinstance(node, ast.Attribute):
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
         node = node.value
     return node.id if isinstance(node, ast.Name) else None

@@ -1,0 +1,57 @@
+"""The grading safeguards: tampering is spotted, feedback hides test tracebacks, self-check exits non-zero."""
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from conftest import ROOT
+from corso.check import self_check
+from corso.cli import main
+from corso.integrity import HideTestTracebacks, tampering
+from corso.lessons import Lesson
+from submissions import filled_release
+
+
+@pytest.mark.parametrize("code, reason", [
+    ("import torch\ntorch.testing.assert_close = lambda *a, **k: None", "rebinds torch.testing.assert_close"),
+    ("torch.allclose, x = (lambda *a: True), 1", "rebinds torch.allclose"),
+    ("__builtins__['isinstance'] = lambda *a: True", "rebinds __builtins__['isinstance']"),
+    ("def isinstance(obj, kind):\n    return True", "redefines isinstance"),
+    ("import builtins", "imports builtins"),
+    ("setattr(torch, 'equal', lambda *a: True)", "calls setattr()"),
+    ("from torch.testing import assert_close\nassert_close = print", "rebinds assert_close"),
+])
+def test_tampering_is_spotted(code, reason):
+    assert reason in tampering(code)
+
+
+@pytest.mark.parametrize("code", [
+    "def make_grid(rows, cols):\n    return torch.arange(rows * cols, dtype=torch.float32).reshape(rows, cols)",
+    "x = torch.ones(3)\nx.grad = None\nmodel.weight.data = w",
+    "import numpy as np\nresult = np.zeros(3)",
+    "this is not python",
+])
+def test_honest_code_is_not_flagged(code):
+    assert tampering(code) == []
+
+
+def test_feedback_keeps_the_message_not_the_traceback():
+    cell = new_code_cell("assert hidden_case()", metadata={"nbgrader": {"grade": True, "grade_id": "t", "points": 1}})
+    cell.outputs = [new_output("error", ename="AssertionError", evalue="atteso 6, trovato 5 / expected 6, found 5",
+                               traceback=["----> 3 assert double(3) == 6, 'hidden'", "AssertionError: ..."])]
+    nb, _ = HideTestTracebacks().preprocess(new_notebook(cells=[cell]), {})
+    assert nb.cells[0].outputs[0].traceback == ["AssertionError: atteso 6, trovato 5 / expected 6, found 5"]
+
+
+@pytest.mark.slow
+def test_self_check_lists_failing_tests_and_exits_one(tmp_path, capsys):
+    lesson = Lesson(ROOT, "01-tensors")
+    untouched = tmp_path / "untouched.ipynb"
+    untouched.write_bytes(lesson.release("en").read_bytes())
+    solved = filled_release(lesson, "en", tmp_path / "solved.ipynb")
+    assert main(["--root", str(ROOT), "check", str(untouched)]) == 1
+    out = capsys.readouterr().out
+    assert "failing tests" in out and "NotImplementedError" in out and "Tests for make_grid" in out
+    assert main(["--root", str(ROOT), "check", str(solved)]) == 0
+    assert "all tests pass" in capsys.readouterr().out
+    assert self_check(ROOT, solved) == []
