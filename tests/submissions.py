@@ -45,11 +45,6 @@ def exercises(lesson):
     return found
 
 
-def first_exercise(lesson):
-    """The first auto-graded exercise: (its answer's grade id, the grade ids of the test cells that check it)."""
-    return next(iter(exercises(lesson).items()))
-
-
 def auto_points(lesson):
     """{grade id: points} of the auto-graded (code) test cells."""
     return {nbgrader_meta(cell)["grade_id"]: nbgrader_meta(cell)["points"] for cell in read_source(lesson).cells

@@ -1,9 +1,9 @@
 """Grading round trips with nbgrader's real gradebook, for every lesson and both languages.
 
 Per lesson, ONE gradebook grades: the solved notebook in Italian and in English (full marks), the untouched
-release (0 on every auto-graded cell), and a submission whose first exercise is answered wrongly (exactly the
-points of the other exercises, which also proves the exercises are independent). Expected scores come from the
-points in the notebooks, never typed in.
+release (0 on every auto-graded cell), and a submission with one exercise answered wrongly (exactly the points
+of the other exercises: no later exercise leans on it). Expected scores come from the points in the
+notebooks, never typed in.
 """
 
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT
 from corso.grade import GradingCourse
 from corso.lessons import Lesson
-from submissions import auto_points, filled_release, first_exercise
+from submissions import auto_points, exercises, filled_release
 
 pytestmark = pytest.mark.slow
 
@@ -19,13 +19,18 @@ pytestmark = pytest.mark.slow
 class RoundTrip:
     lesson_id = None
 
+    @staticmethod
+    def wrong(lesson):
+        """The exercise answered wrongly: the first, (its answer's grade id, the grade ids of its tests)."""
+        return next(iter(exercises(lesson).items()))
+
     @pytest.fixture(scope="class")
     def graded(self, tmp_path_factory):
         lesson = Lesson(ROOT, self.lesson_id)
         folder = tmp_path_factory.mktemp(lesson.id)
         course = GradingCourse(ROOT, folder / "grading")
         course.add_lesson(lesson)
-        wrong, _ = first_exercise(lesson)
+        wrong, _ = self.wrong(lesson)
         submissions = {
             "solved_it": filled_release(lesson, "it", folder / "solved_it.ipynb"),
             "solved_en": filled_release(lesson, "en", folder / "solved_en.ipynb"),
@@ -53,7 +58,7 @@ class RoundTrip:
 
     def test_one_wrong_exercise_costs_exactly_its_points(self, graded):
         lesson, scores = graded
-        _, failing = first_exercise(lesson)
+        _, failing = self.wrong(lesson)
         expected = {grade_id: 0 if grade_id in failing else points for grade_id, points in auto_points(lesson).items()}
         assert failing and self.auto_scores(scores["one_wrong_en"], lesson) == expected
 

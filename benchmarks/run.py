@@ -1,0 +1,178 @@
+"""The course's performance table: every row measured in this run, on this machine, beside its baseline.
+
+    .venv/bin/python benchmarks/run.py [--reps 3] [--json benchmarks/results.json] [--readme]
+
+Prints a markdown table and writes it as JSON; with --readme, also replaces the table in README.md (between
+its benchmark markers). A row that takes under a minute is the median of --reps repetitions. On a CUDA
+machine the MNIST rows are measured on the GPU as well. Speed is reported here, never asserted in tests.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import mnist  # noqa: E402
+from corso.build import build, execute_notebook, load_config  # noqa: E402
+from corso.check import self_check  # noqa: E402
+from corso.grade import GradingCourse, grade_class  # noqa: E402
+from corso.lessons import find_lessons  # noqa: E402
+from submissions import filled_release  # noqa: E402
+
+MARKERS = ("<!-- benchmarks:start -->", "<!-- benchmarks:end -->")
+
+
+def timed(function, reps):
+    """(median seconds, last result): repeated ``reps`` times unless one run takes over a minute."""
+    times, result = [], None
+    for _ in range(reps):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+        if times[-1] > 60:
+            break
+    return statistics.median(times), result, len(times)
+
+
+def row(name, value, baseline="—", baseline_value="—", runs=1):
+    return {"row": name, "value": value, "baseline": baseline, "baseline_value": baseline_value, "runs": runs}
+
+
+def build_rows(reps):
+    with tempfile.TemporaryDirectory() as scratch:
+        course = Path(scratch)
+        shutil.copy(ROOT / "nbgrader_config.py", course)
+        shutil.copytree(ROOT / "source", course / "source")
+        cold, _, _ = timed(lambda: build(course, log=lambda line: None), 1)
+        noop, _, n = timed(lambda: build(course, log=lambda line: None), reps)
+    return [row("build, cold (executes every lesson)", f"{cold:.1f} s"),
+            row("build, no-op (nothing changed)", f"{noop:.1f} s", runs=n)]
+
+
+def notebook_rows(reps):
+    timeout = load_config(ROOT).Execute.timeout
+    rows = []
+    for lesson in find_lessons(ROOT):
+        nb = nbformat.read(lesson.solution, as_version=4)
+        seconds, _, n = timed(lambda: execute_notebook(nb, lesson.source, timeout), reps)
+        rows.append(row(f"solution {lesson.id}: execution", f"{seconds:.1f} s", runs=n))
+    return rows
+
+
+def suite_row():
+    start = time.perf_counter()
+    result = subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    summary = next((line.strip("= ") for line in reversed(result.stdout.splitlines()) if " passed" in line), "?")
+    return row("full test suite (`make test`)", f"{seconds / 60:.1f} min ({summary})")
+
+
+def mnist_rows(device, reps):
+    fast = [mnist.train("preloaded", device, epochs=3) for _ in range(reps)]
+    seed = [mnist.train("seed", device, epochs=3) for _ in range(reps)]
+    label = f"MNIST MLP on {device.type.upper()}"
+
+    def median(runs, pick):
+        return statistics.median(pick(run) for run in runs)
+    rows = [
+        row(f"{label}: seconds per epoch", f"{median(fast, lambda r: r[0]):.2f} s (preloaded, batch 256)",
+            "seed pipeline (per-sample ToTensor DataLoader, batch 64)", f"{median(seed, lambda r: r[0]):.2f} s", reps),
+        row(f"{label}: test accuracy after 3 epochs", f"{median(fast, lambda r: r[1][-1]):.2%}",
+            "seed pipeline", f"{median(seed, lambda r: r[1][-1]):.2%}", reps),
+    ]
+    to_97 = [mnist.seconds_to(0.97, *run[1:]) for run in fast]
+    seed_97 = [mnist.seconds_to(0.97, *mnist.train("seed", device, epochs=6)[1:]) for _ in range(1)]
+    rows.append(row(f"{label}: training seconds until 97 % test accuracy (checked 4x per epoch)",
+                    _seconds(to_97), "seed pipeline (up to 6 epochs)", _seconds(seed_97), reps))
+    return rows
+
+
+def _seconds(values):
+    reached = [v for v in values if v is not None]
+    if not reached:
+        return "not reached"
+    return f"{statistics.median(reached):.1f} s" + ("" if len(reached) == len(values) else f" ({len(reached)}/{len(values)} runs)")
+
+
+def grading_rows(reps, students=40):
+    lesson = next(lesson for lesson in find_lessons(ROOT) if lesson.id == "01-tensors")
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        handed_in = scratch / "submissions"
+        handed_in.mkdir()
+        for i in range(students):  # a class: mostly solved, some unanswered, in both languages
+            language = "it" if i % 2 else "en"
+            if i % 4 == 3:
+                shutil.copy(lesson.release(language), handed_in / f"s{i:02d}.ipynb")
+            else:
+                filled_release(lesson, language, handed_in / f"s{i:02d}.ipynb")
+        start = time.perf_counter()
+        sequential = GradingCourse(ROOT, scratch / "sequential")
+        sequential.add_lesson(lesson)
+        for notebook in sorted(handed_in.iterdir()):
+            sequential.submit(lesson, notebook.stem, notebook)
+            sequential.autograde(lesson, notebook.stem)
+        baseline = time.perf_counter() - start
+        start = time.perf_counter()
+        grade_class(ROOT, lesson, handed_in, scratch / "parallel", jobs=os.cpu_count())
+        ours = time.perf_counter() - start
+        solved = filled_release(lesson, "it", scratch / "solved.ipynb")
+        check, _, n = timed(lambda: self_check(ROOT, solved), reps)
+    return [row(f"autograde {students} submissions of 01-tensors", f"{ours:.0f} s (`corso grade`, {os.cpu_count()} jobs)",
+                "plain sequential nbgrader autograde", f"{baseline:.0f} s ({baseline / ours:.2f}x)"),
+            row("student self-check of one notebook (`corso check`)", f"{check:.1f} s", runs=n)]
+
+
+def markdown(rows, environment):
+    lines = [f"Measured {environment['date']} on {environment['machine']}: {environment['cpus']} CPUs, "
+             f"torch {environment['torch']} with {environment['threads']} threads"
+             + (f", GPU {environment['gpu']}" if environment["gpu"] else ", no GPU") + ".", "",
+             "| row | measured | baseline | baseline measured |", "|---|---|---|---|"]
+    lines += [f"| {r['row']} | {r['value']} | {r['baseline']} | {r['baseline_value']} |" for r in rows]
+    return "\n".join(lines)
+
+
+def update_readme(table):
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
+    readme.write_text(text[:start] + "\n" + table + "\n" + text[end:])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
+    parser.add_argument("--readme", action="store_true", help="also put the table in README.md")
+    args = parser.parse_args()
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    environment = {"date": time.strftime("%Y-%m-%d"), "machine": platform.machine(), "cpus": os.cpu_count(),
+                   "torch": torch.__version__, "threads": torch.get_num_threads(),
+                   "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
+    rows = build_rows(args.reps) + notebook_rows(args.reps) + mnist_rows(torch.device("cpu"), args.reps)
+    if torch.cuda.is_available():
+        rows += mnist_rows(torch.device("cuda"), args.reps)
+    rows += grading_rows(args.reps) + [suite_row()]
+    table = markdown(rows, environment)
+    print(table)
+    args.json.write_text(json.dumps({"environment": environment, "rows": rows}, indent=1) + "\n")
+    if args.readme:
+        update_readme(table)
+
+
+if __name__ == "__main__":
+    main()
