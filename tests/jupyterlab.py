@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+from contextlib import contextmanager
 import urllib.request
 from pathlib import Path
 
@@ -84,10 +85,18 @@ def command_line(pid):
         return ""
 
 
-def children_matching(pid, words):
-    """Running descendants of ``pid`` whose command line mentions one of ``words``: {pid: command}."""
-    return {child: command_line(child) for child in descendants(pid)
-            if any(word in command_line(child) for word in words)}
+def children_matching(pid, words, wait=10):
+    """Running descendants of ``pid`` whose command line mentions one of ``words``: {pid: command}.
+
+    Processes on their way out get up to ``wait`` seconds to finish before they are reported.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        found = {child: command_line(child) for child in descendants(pid)
+                 if any(word in command_line(child) for word in words)}
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
 def _wait_gone(pids, timeout):
@@ -95,6 +104,15 @@ def _wait_gone(pids, timeout):
     while any(is_running(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     return [pid for pid in pids if is_running(pid)]
+
+
+def _die_with_parent():
+    """In the child, before exec: get SIGTERM if the test process dies without stopping us (Linux)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def free_port():
@@ -169,7 +187,8 @@ class JupyterLab:
                 log.flush()
                 self.process = subprocess.Popen(
                     self.command(), cwd=self.root, env=env, stdin=subprocess.DEVNULL,
-                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # own process group
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,  # own process group
+                    preexec_fn=_die_with_parent)
             if self._wait_ready():
                 return self
             self.process.wait()  # it exited: most likely the port was taken between our check and its bind
@@ -312,13 +331,26 @@ class NotebookPage:
         self.page, self.lab, self.path = page, lab, path
         self.artifacts, self.prefix = Path(artifacts), prefix
         self.screenshots = {}  # step name -> file
+        self.timings = []  # (what, seconds): what the test waited for, written beside the screenshots
+
+    @contextmanager
+    def timed(self, what):
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings.append((what, time.monotonic() - start))
+            self.artifacts.mkdir(parents=True, exist_ok=True)
+            with open(self.artifacts / f"{self.prefix}-timings.txt", "w") as out:
+                out.writelines(f"{seconds:7.2f} s  {name}\n" for name, seconds in self.timings)
 
     @classmethod
     def open(cls, context, lab, path, artifacts, prefix):
         page = context.new_page()
         notebook = cls(page, lab, path, artifacts, prefix)
-        page.goto(lab.page_url(path, workspace=prefix))
-        notebook.wait_kernel_idle()
+        with notebook.timed("open the notebook, kernel idle"):
+            page.goto(lab.page_url(path, workspace=prefix))
+            notebook.wait_kernel_idle()
         return notebook
 
     # -- what the page shows ---------------------------------------------------------------------------
@@ -337,6 +369,10 @@ class NotebookPage:
         return [text.replace("¶", "").strip() for text in self.page.locator(
             f"{NOTEBOOK} .jp-RenderedMarkdown :is(h1, h2, h3, h4)").all_text_contents()]
 
+    def text(self):
+        """All the text of the notebook as the page holds it (rendered Markdown, code, outputs)."""
+        return self.page.locator(f"{NOTEBOOK} .jp-Notebook").text_content()
+
     def prompt(self, index):
         return self.cell(index).locator(".jp-InputPrompt").text_content().strip()
 
@@ -350,13 +386,20 @@ class NotebookPage:
         return [title.strip() for title in self.page.locator(".jp-DirListing-headerItem").all_text_contents()]
 
     def scroll_to(self, index):
-        """Scroll the notebook so that cell ``index`` is at the top, as a student reading it would."""
-        self.cell(index).evaluate("cell => cell.scrollIntoView({block: 'start'})")
+        """Scroll the notebook so that cell ``index`` is at the top, as a student reading it would.
+
+        Cells out of view have estimated heights until drawn, so the scroll is repeated once they are.
+        """
+        self.cell(index).evaluate("""async cell => {
+          const frame = () => new Promise(resolve => requestAnimationFrame(() => resolve()));
+          for (let i = 0; i < 3; i++) { cell.scrollIntoView({block: 'start'}); await frame(); await frame(); }
+        }""")
 
     def screenshot(self, step):
         self.artifacts.mkdir(parents=True, exist_ok=True)
         path = self.artifacts / f"{self.prefix}-{len(self.screenshots) + 1}-{step}.png"
-        self.page.screenshot(path=path)
+        with self.timed(f"screenshot {path.name}"):
+            self.page.screenshot(path=path)
         self.screenshots[step] = path
         return path
 
@@ -371,14 +414,14 @@ class NotebookPage:
         With ``wait``, returns when every queued cell has run (or was dropped after an error) and the
         kernel is idle again; JupyterLab stops a run at the first cell that raises.
         """
-        self.wait_kernel_idle()
-        self.page.evaluate(_WATCH_RUN)
-        self.toolbar_button("notebook:restart-run-all").click()
-        dialog = self.page.locator(DIALOG)
-        dialog.locator(".jp-Dialog-button.jp-mod-accept").click()  # "Restart" / "Riavvia"
-        dialog.wait_for(state="detached")
+        with self.timed("restart and run all: confirm"):
+            self.wait_kernel_idle()
+            self.page.evaluate(_WATCH_RUN)
+            self.toolbar_button("notebook:restart-run-all").click()
+            self.close_dialog()  # "Restart" / "Riavvia"
         if wait:
-            self.wait_run_over(timeout)
+            with self.timed("restart and run all: run over, kernel idle"):
+                self.wait_run_over(timeout)
 
     def wait_run_over(self, timeout=RUN_ALL_TIMEOUT):
         try:
@@ -397,6 +440,10 @@ class NotebookPage:
         The text is inserted as one input (like a paste), so the editor adds no auto-indentation or
         closing brackets; the editor's content is then checked.
         """
+        with self.timed(f"type into cell {index}"):
+            self._set_source(index, source)
+
+    def _set_source(self, index, source):
         editor = self.cell(index).locator(".cm-content")
         editor.scroll_into_view_if_needed()
         editor.click()
@@ -409,12 +456,21 @@ class NotebookPage:
 
     def validate(self, timeout=VALIDATE_TIMEOUT):
         """Press nbgrader's Validate button (it saves, then validates); return the result dialog."""
-        self.page.locator(f"{NOTEBOOK} .jp-NotebookPanel-toolbar .validate-button").click()
-        dialog = self.page.locator(DIALOG, has=self.page.locator("#validation-message"))
-        dialog.wait_for(state="visible", timeout=timeout * 1000)
+        with self.timed("validate: result dialog"):
+            self.page.locator(f"{NOTEBOOK} .jp-NotebookPanel-toolbar .validate-button").click()
+            dialog = self.page.locator(DIALOG, has=self.page.locator("#validation-message"))
+            dialog.wait_for(state="visible", timeout=timeout * 1000)
         return dialog
 
     def close_dialog(self):
-        dialog = self.page.locator(DIALOG)
-        dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
-        dialog.wait_for(state="detached")
+        """Accept the dialog on top (waiting for one to show) and wait until that very dialog is gone."""
+        dialog = self.page.wait_for_selector(DIALOG, state="visible")
+        dialog.wait_for_selector(".jp-Dialog-button.jp-mod-accept").click()
+        self.page.wait_for_function("dialog => !dialog.isConnected", arg=dialog)
+
+    def scroll_dialog_to_end(self):
+        """Scroll the open dialog's text to its last line (where a traceback says what happened)."""
+        self.page.locator(DIALOG).evaluate("""dialog => {
+          for (const box of [dialog.querySelector('.jp-Dialog-body'), ...dialog.querySelectorAll('pre')])
+            if (box) box.scrollTop = box.scrollHeight;
+        }""")

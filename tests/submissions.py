@@ -4,7 +4,7 @@ import re
 
 import nbformat
 
-from corso.lessons import SOLUTION_MARKERS, nbgrader_meta, read_source
+from corso.lessons import HIDDEN_TEST_MARKERS, SOLUTION_MARKERS, nbgrader_meta, read_source
 
 SOLUTION_REGION = re.compile(rf"^([ \t]*){SOLUTION_MARKERS[0]}\n.*?{SOLUTION_MARKERS[1]}[^\n]*", re.S | re.M)
 
@@ -49,3 +49,22 @@ def auto_points(lesson):
     """{grade id: points} of the auto-graded (code) test cells."""
     return {nbgrader_meta(cell)["grade_id"]: nbgrader_meta(cell)["points"] for cell in read_source(lesson).cells
             if nbgrader_meta(cell).get("grade") and cell.cell_type == "code"}
+
+
+def secret_lines(source_nb, markers=(SOLUTION_MARKERS, HIDDEN_TEST_MARKERS)):
+    """Lines that appear only inside the marked regions of the source (written answers count as solutions)."""
+    begins, ends = {begin for begin, _ in markers}, {end for _, end in markers}
+    inside, outside = set(), set()
+    for cell in source_nb.cells:
+        region = None
+        for line in cell.source.split("\n"):
+            stripped = line.strip()
+            if stripped in begins:
+                region = stripped
+            elif stripped in ends:
+                region = None
+            elif stripped:
+                (inside if region else outside).add(stripped)
+        if SOLUTION_MARKERS in markers and nbgrader_meta(cell).get("solution") and cell.cell_type == "markdown":
+            inside.update(line.strip() for line in cell.source.split("\n") if line.strip())
+    return inside - outside

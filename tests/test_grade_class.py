@@ -5,6 +5,7 @@ and each test reads that one run. Expected scores are computed from the lesson's
 """
 
 import hashlib
+import html as html_module
 import json
 import os
 import sqlite3
@@ -15,8 +16,8 @@ import pytest
 
 from conftest import ROOT
 from corso.grade import GradingCourse, grade_class, summary
-from corso.lessons import Lesson
-from submissions import answers, auto_points, exercises, filled_release
+from corso.lessons import HIDDEN_TEST_MARKERS, Lesson
+from submissions import auto_points, exercises, filled_release, secret_lines
 
 pytestmark = pytest.mark.slow
 
@@ -219,24 +220,11 @@ def test_resumed_run_counts_nobody_twice(graded):
 def test_feedback_hides_hidden_tests(graded):
     report, _, _, _, workdir, _ = graded
     html = (workdir / "feedback" / "wrong" / LESSON.id / f"{LESSON.slug}.html").read_text()
-    hidden = _hidden_test_lines()
+    hidden = [html_module.escape(line, quote=False) for line in
+              secret_lines(nbformat.read(LESSON.source, as_version=4), markers=[HIDDEN_TEST_MARKERS]) if len(line) > 10]
     assert hidden and "BEGIN HIDDEN TESTS" not in html
     leaked = [line for line in hidden if line in html]
     assert not leaked, leaked[:3]
-
-
-def _hidden_test_lines():
-    import html as html_module
-    lines, inside = [], False
-    for cell in nbformat.read(LESSON.source, as_version=4).cells:
-        for line in cell.source.split("\n"):
-            if line.strip() == "### BEGIN HIDDEN TESTS":
-                inside = True
-            elif line.strip() == "### END HIDDEN TESTS":
-                inside = False
-            elif inside and len(line.strip()) > 25:
-                lines.append(html_module.escape(line.strip(), quote=False))
-    return lines
 
 
 def test_parallel_gradebook_matches_plain_sequential_nbgrader(graded, tmp_path):

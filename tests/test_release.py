@@ -1,6 +1,5 @@
 """Release hygiene: what students get holds no solution, no hidden test, no output, and one language."""
 
-import json
 import re
 
 import nbformat
@@ -8,7 +7,8 @@ import pytest
 
 from conftest import ROOT
 from corso.language import LANGUAGES, cell_language
-from corso.lessons import HIDDEN_TEST_MARKERS, SOLUTION_MARKERS, find_lessons, nbgrader_meta, read_source
+from corso.lessons import find_lessons, nbgrader_meta, read_source
+from submissions import secret_lines
 
 LESSONS = find_lessons(ROOT)
 RELEASES = [(lesson, language) for lesson in LESSONS for language in LANGUAGES]
@@ -16,24 +16,6 @@ RELEASES = [(lesson, language) for lesson in LESSONS for language in LANGUAGES]
 
 def release(lesson, language):
     return nbformat.read(lesson.release(language), as_version=4)
-
-
-def secret_lines(source_nb):
-    """Lines that appear only inside solution or hidden-test regions of the source (the secrets)."""
-    inside, outside = set(), set()
-    for cell in source_nb.cells:
-        region = None
-        for line in cell.source.split("\n"):
-            stripped = line.strip()
-            if stripped in (SOLUTION_MARKERS[0], HIDDEN_TEST_MARKERS[0]):
-                region = stripped
-            elif stripped in (SOLUTION_MARKERS[1], HIDDEN_TEST_MARKERS[1]):
-                region = None
-            elif stripped:
-                (inside if region else outside).add(stripped)
-        if nbgrader_meta(cell).get("solution") and cell.cell_type == "markdown" and region is None:
-            inside.update(line.strip() for line in cell.source.split("\n") if line.strip())
-    return inside - outside
 
 
 @pytest.mark.parametrize("lesson, language", RELEASES, ids=lambda x: getattr(x, "id", x))
