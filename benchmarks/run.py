@@ -68,7 +68,7 @@ def notebook_rows(reps):
     rows = []
     for lesson in find_lessons(ROOT):
         nb = nbformat.read(lesson.solution, as_version=4)
-        seconds, _, n = timed(lambda: execute_notebook(nb, lesson.source, timeout), reps)
+        seconds, _, n = timed(lambda nb=nb, path=lesson.source: execute_notebook(nb, path, timeout), reps)
         rows.append(row(f"solution {lesson.id}: execution", f"{seconds:.1f} s", runs=n))
     return rows
 

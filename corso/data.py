@@ -37,7 +37,7 @@ def prepare_mnist(root=DATA_DIR):
     for name, md5 in MNIST_MD5.items():
         target = raw / name
         if target.exists():
-            _check_md5(target, target.read_bytes(), md5, hint=f"delete it and run `corso data` to unpack it again")
+            _check_md5(target, target.read_bytes(), md5, hint="delete it and run `corso data` to unpack it again")
             continue
         archive = root / "mnist" / f"{name}.gz"
         if not archive.exists():

@@ -31,7 +31,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -203,7 +202,7 @@ def _structure_problems(nb, release_nb):
     expected = dict(graded(release_nb))
     found = graded(nb)
     found_ids = [grade_id for grade_id, _ in found]
-    for grade_id, cell in expected.items():
+    for grade_id in expected:
         if grade_id not in found_ids:
             yield f"cell {grade_id!r} deleted or its nbgrader metadata removed: scores 0"
     for grade_id in sorted({g for g in found_ids if found_ids.count(g) > 1}):

@@ -1,8 +1,6 @@
 """The build: golden output for a small lesson, idempotence, re-execution only on change, atomicity, --check."""
 
 import json
-import os
-import shutil
 
 import pytest
 

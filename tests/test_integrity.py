@@ -1,6 +1,5 @@
 """The grading safeguards: tampering is spotted, feedback hides test tracebacks, self-check exits non-zero."""
 
-import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import ROOT
 from corso.build import build, generated_files
-from corso.language import LANGUAGES, cell_language
+from corso.language import cell_language
 from corso.lessons import LESSON_FOLDER, SourceError, find_lessons, nbgrader_meta, read_source
 
 LESSONS = find_lessons(ROOT)
