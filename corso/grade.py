@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -357,27 +358,33 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
         if nb is None:
             continue
         digest = hashlib.sha256(submission.notebook.read_bytes()).hexdigest()
-        if state.get(submission.student) == digest and course.scores(lesson, submission.student):
+        done = state.get(submission.student, {})
+        if done.get("sha256") == digest and course.scores(lesson, submission.student):
+            submission.problems.extend(done["problems"])
             resumed += 1
             continue
         course.submit(lesson, submission.student, nb, submission.modified)
         todo[submission.student] = (submission, digest)
+    # A submission may not run longer than all its cells at the time limit, plus the start-up.
+    limit = course.config.Execute.timeout * sum(cell.cell_type == "code" for cell in release_nb.cells) + 120
+    workers = Workers(limit)
 
     def record(student, failure):
         submission, digest = todo[student]
-        private = work / student
+        private = workers.folder(work, student)
         if failure:
             submission.problems.append(f"not graded: {failure}")
         else:
             course.record(lesson, student, private / "autograded")
-            submission.problems.extend(execution_problems(course.autograded(lesson, student)))
+            problems = list(execution_problems(course.autograded(lesson, student)))
+            submission.problems.extend(problems)
             _copy_tree(private / "feedback" / student, course.workdir / "feedback" / student)
-            state[student] = digest
+            state[student] = {"sha256": digest, "problems": problems}
             write_atomic(state_file, json.dumps(state, indent=1, sort_keys=True))
         shutil.rmtree(private, ignore_errors=True)
 
-    _run_in_order(sorted(todo), lambda student: _grade_privately(course, template, lesson, student),
-                  record, jobs or os.cpu_count(), progress)
+    _run_in_order(sorted(todo), lambda student: workers.grade(course, template, lesson, student),
+                  record, jobs or os.cpu_count(), progress, abort=workers.kill_all)
     for submission in collected:
         submission.scores = course.scores(lesson, submission.student)
     max_points = {cell.metadata["nbgrader"]["grade_id"]: cell.metadata["nbgrader"]["points"]
@@ -387,22 +394,54 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
     return report
 
 
-def _grade_privately(course, template, lesson, student):
-    """Autograde one submission and make its feedback, in a process and a gradebook of its own.
+class Workers:
+    """The grading processes: one a submission, each in its own process group, stopped past ``limit`` s."""
 
-    Returns None on success, else a one-line reason.
-    """
-    private = template.workdir.parent / student
-    shutil.rmtree(private, ignore_errors=True)
-    shutil.copytree(template.workdir, private)
-    _copy_tree(course.workdir / "submitted" / student, private / "submitted" / student)
-    command = [sys.executable, "-m", "corso.grade", str(course.root), str(private), lesson.id, student,
-               str(course.config.Execute.timeout)]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
-        return lines[-1][:200] if lines else f"grading process exited with status {result.returncode}"
-    return None
+    def __init__(self, limit):
+        self.limit = limit
+        self.running = set()
+
+    @staticmethod
+    def folder(work, student):
+        return work / "students" / student
+
+    def grade(self, course, template, lesson, student):
+        """Autograde one submission and make its feedback, in a private copy of the template course.
+
+        Returns None on success, else a one-line reason.
+        """
+        private = self.folder(template.workdir.parent, student)
+        shutil.rmtree(private, ignore_errors=True)
+        shutil.copytree(template.workdir, private)
+        _copy_tree(course.workdir / "submitted" / student, private / "submitted" / student)
+        command = [sys.executable, "-m", "corso.grade", str(course.root), str(private), lesson.id, student,
+                   str(course.config.Execute.timeout)]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   start_new_session=True)
+        self.running.add(process)
+        try:
+            output, _ = process.communicate(timeout=self.limit)
+        except subprocess.TimeoutExpired:
+            self.kill(process)
+            return f"the grading process ran past {self.limit} s and was stopped"
+        finally:
+            self.running.discard(process)
+        if process.returncode != 0:
+            lines = [line for line in output.splitlines() if line.strip()]
+            return lines[-1][:200] if lines else f"the grading process exited with status {process.returncode}"
+        return None
+
+    def kill(self, process):
+        """Stop a grading process and everything it started (its kernel)."""
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.communicate()
+
+    def kill_all(self):
+        for process in list(self.running):
+            self.kill(process)
 
 
 def _worker(root, private, lesson_id, student, timeout):
@@ -414,8 +453,11 @@ def _worker(root, private, lesson_id, student, timeout):
     course.feedback(lesson, student)
 
 
-def _run_in_order(keys, work, finish, jobs, progress):
-    """Run ``work(key)`` for every key on ``jobs`` threads; call ``finish(key, result)`` in key order."""
+def _run_in_order(keys, work, finish, jobs, progress, abort):
+    """Run ``work(key)`` for every key on ``jobs`` threads; call ``finish(key, result)`` in key order.
+
+    On an interruption (Ctrl-C) or an error, ``abort()`` stops the work under way; what was finished stays.
+    """
     results, next_index = {}, 0
     bar = progress(total=len(keys)) if progress and keys else None
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -430,6 +472,7 @@ def _run_in_order(keys, work, finish, jobs, progress):
                         bar.update(1)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
+            abort()
             raise
         finally:
             if bar:
