@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install build check test
+.PHONY: install build check test screenshots
 
 install:  ## Graphviz's dot (Debian), a virtual environment with the pinned packages, MNIST unpacked
 	command -v dot >/dev/null || { apt-get update && apt-get install -y graphviz; }
@@ -20,3 +20,6 @@ check:  ## fail, naming each stale generated file, if source/ and the generated 
 
 test:  ## the full test suite: tooling, build, grading round trips, nbval on every solution
 	$(BIN)/pytest
+
+screenshots:  ## refresh the README's screenshots (docs/screenshots/*.png) from a real JupyterLab session
+	CORSO_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/test_browser.py

@@ -19,11 +19,13 @@ import subprocess
 import sys
 import time
 import urllib.error
-from contextlib import contextmanager
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium (apt-get install -y chromium). CORSO_CHROMIUM names another installed Chromium-based
+# browser where Debian's package does not exist (e.g. /usr/bin/google-chrome on GitHub's Ubuntu runners).
+CHROMIUM = os.environ.get("CORSO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -35,7 +37,7 @@ SERVER_START_TIMEOUT = 90
 KERNEL_READY_TIMEOUT = 90
 RUN_ALL_TIMEOUT = 120
 VALIDATE_TIMEOUT = 180  # nbgrader re-executes the whole notebook in a fresh kernel
-STOP_TIMEOUT = 20
+STOP_TIMEOUT = 15
 
 # JupyterLab settings written before the server starts: no "get Jupyter news?" toast in the screenshots.
 INITIAL_SETTINGS = {
@@ -106,13 +108,18 @@ def _wait_gone(pids, timeout):
     return [pid for pid in pids if is_running(pid)]
 
 
-def _die_with_parent():
-    """In the child, before exec: get SIGTERM if the test process dies without stopping us (Linux)."""
-    try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+# The server is started through this launcher: it asks Linux to SIGKILL it if the test process dies without
+# stopping it (killed outright, out of memory: no ``finally`` runs), then becomes ``jupyter lab``
+# (the request survives exec). SIGKILL rather than SIGTERM: jupyter_server's own shutdown can stall (see
+# ``JupyterLab.stop``); its kernels notice that their parent is gone and exit by themselves.
+_LAUNCHER = """
+import ctypes, os, signal, sys
+try:
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG (Linux)
+except (OSError, AttributeError):
+    pass
+os.execv(sys.executable, [sys.executable, "-m", "jupyterlab", *sys.argv[1:]])
+"""
 
 
 def free_port():
@@ -160,7 +167,7 @@ class JupyterLab:
 
     def command(self):
         command = [
-            sys.executable, "-m", "jupyterlab", "--no-browser",
+            sys.executable, "-c", _LAUNCHER, "--no-browser",
             "--ip=127.0.0.1", f"--port={self.port}", "--port-retries=0",
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}",
@@ -187,8 +194,7 @@ class JupyterLab:
                 log.flush()
                 self.process = subprocess.Popen(
                     self.command(), cwd=self.root, env=env, stdin=subprocess.DEVNULL,
-                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,  # own process group
-                    preexec_fn=_die_with_parent)
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # own process group
             if self._wait_ready():
                 return self
             self.process.wait()  # it exited: most likely the port was taken between our check and its bind
@@ -211,7 +217,9 @@ class JupyterLab:
         """Stop the server (SIGTERM to its process group, SIGKILL after a timeout) and everything it started.
 
         Kernels live in their own sessions, so they are found by parentage before the server goes; any
-        that outlive it are killed and recorded in ``self.leftovers``.
+        that outlive it are killed and recorded in ``self.leftovers``. The SIGKILL fallback is needed:
+        jupyter_server 2.21 / jupyter_client 8.10 abort their SIGTERM shutdown with InvalidStateError
+        when a kernel is (re)starting at that moment, and the server then keeps running.
         """
         if self.process is None:
             return
@@ -289,7 +297,7 @@ class JupyterLab:
 
 def launch_chromium(playwright):
     if not Path(CHROMIUM).exists():
-        raise FileNotFoundError(f"{CHROMIUM} not found: apt-get install -y chromium")
+        raise FileNotFoundError(f"{CHROMIUM} not found: apt-get install -y chromium (or set CORSO_CHROMIUM)")
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
 
@@ -299,29 +307,28 @@ DIALOG = ".jp-Dialog"
 
 # Run in the page before a (re)run: record every kernel status the toolbar shows and whether any cell was
 # queued ([*]), so that "the run is over" cannot be mistaken for "the run has not started yet".
-_WATCH_RUN = """() => {
-  const indicator = () => document.querySelector('%(indicator)s');
-  const queued = () => Array.from(document.querySelectorAll('%(notebook)s .jp-InputPrompt'))
+_WATCH_RUN = """({indicator, notebook}) => {
+  const status = () => document.querySelector(indicator)?.dataset.status ?? 'none';
+  const queued = () => Array.from(document.querySelectorAll(`${notebook} .jp-InputPrompt`))
     .some(p => p.textContent.includes('*'));
   if (window.__corsoObserver) window.__corsoObserver.disconnect();
-  window.__corsoRun = {statuses: [indicator().dataset.status], queued: queued()};
+  window.__corsoRun = {statuses: [status()], queued: queued()};
   window.__corsoObserver = new MutationObserver(() => {
-    const status = indicator() ? indicator().dataset.status : 'none';
     const run = window.__corsoRun;
-    if (run.statuses[run.statuses.length - 1] !== status) run.statuses.push(status);
+    if (run.statuses[run.statuses.length - 1] !== status()) run.statuses.push(status());
     run.queued = run.queued || queued();
   });
-  window.__corsoObserver.observe(document.querySelector('%(notebook)s'),
+  window.__corsoObserver.observe(document.querySelector(notebook),
     {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-status']});
-}""" % {"indicator": INDICATOR, "notebook": NOTEBOOK}
+}"""
 
-_RUN_OVER = """() => {
-  const run = window.__corsoRun;
-  const status = document.querySelector('%(indicator)s').dataset.status;
-  const queued = Array.from(document.querySelectorAll('%(notebook)s .jp-InputPrompt'))
+# The run is over: it did start (a cell was queued), nothing is queued any more, and the kernel is idle.
+_RUN_OVER = """({indicator, notebook}) => {
+  const queued = Array.from(document.querySelectorAll(`${notebook} .jp-InputPrompt`))
     .some(p => p.textContent.includes('*'));
-  return run.queued && !queued && status === 'idle';
-}""" % {"indicator": INDICATOR, "notebook": NOTEBOOK}
+  return window.__corsoRun.queued && !queued && document.querySelector(indicator).dataset.status === 'idle';
+}"""
+_SELECTORS = {"indicator": INDICATOR, "notebook": NOTEBOOK}
 
 
 class NotebookPage:
@@ -357,9 +364,6 @@ class NotebookPage:
 
     def cell(self, index):
         return self.page.locator(f'{NOTEBOOK} .jp-Cell[data-windowed-list-index="{index}"]')
-
-    def kernel_status(self):
-        return self.page.locator(INDICATOR).get_attribute("data-status")
 
     def wait_kernel_idle(self, timeout=KERNEL_READY_TIMEOUT):
         self.page.wait_for_selector(f'{INDICATOR}[data-status="idle"]', timeout=timeout * 1000)
@@ -416,7 +420,7 @@ class NotebookPage:
         """
         with self.timed("restart and run all: confirm"):
             self.wait_kernel_idle()
-            self.page.evaluate(_WATCH_RUN)
+            self.page.evaluate(_WATCH_RUN, _SELECTORS)
             self.toolbar_button("notebook:restart-run-all").click()
             self.close_dialog()  # "Restart" / "Riavvia"
         if wait:
@@ -425,14 +429,10 @@ class NotebookPage:
 
     def wait_run_over(self, timeout=RUN_ALL_TIMEOUT):
         try:
-            self.page.wait_for_function(_RUN_OVER, timeout=timeout * 1000)
+            self.page.wait_for_function(_RUN_OVER, arg=_SELECTORS, timeout=timeout * 1000)
         except Exception as error:
             run = self.page.evaluate("() => window.__corsoRun")
             raise AssertionError(f"the run did not finish within {timeout} s: {run}") from error
-
-    def run_statuses(self):
-        """The kernel statuses the toolbar showed since the last run started."""
-        return self.page.evaluate("() => window.__corsoRun.statuses")
 
     def set_source(self, index, source):
         """Replace the whole text of code cell ``index`` as a student would: click, select all, type.
