@@ -26,12 +26,11 @@ import csv
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -132,7 +131,10 @@ def _student_id(name, problems):
 
 
 def _unzip(archive, scratch):
-    """Unpack a zip safely (no path escapes the folder), keeping each entry's time as its modification time."""
+    """Unpack a zip safely (no path escapes the folder), keeping each entry's time as its modification time.
+
+    Returns the folder holding the submissions: the zip's one top-level folder, if it has only that.
+    """
     target = scratch / "unzipped"
     shutil.rmtree(target, ignore_errors=True)
     with zipfile.ZipFile(archive) as zipped:
@@ -144,6 +146,9 @@ def _unzip(archive, scratch):
             path.write_bytes(zipped.read(info))
             stamp = time.mktime(info.date_time + (0, 0, -1))
             os.utime(path, (stamp, stamp))
+    entries = [entry for entry in target.iterdir() if not _hidden(entry.relative_to(target))]
+    if len(entries) == 1 and entries[0].is_dir():  # a zip of one folder holding the class
+        return entries[0]
     return target
 
 
@@ -395,7 +400,12 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
 
 
 class Workers:
-    """The grading processes: one a submission, each in its own process group, stopped past ``limit`` s."""
+    """The grading processes: one a submission, each in a process group of its own with its kernel, forked
+    from a server that has imported nbgrader once (a fresh Python a submission cost seconds of start-up).
+    A process that runs past ``limit`` seconds is stopped with everything it started."""
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["corso.grade"])
 
     def __init__(self, limit):
         self.limit = limit
@@ -414,30 +424,30 @@ class Workers:
         shutil.rmtree(private, ignore_errors=True)
         shutil.copytree(template.workdir, private)
         _copy_tree(course.workdir / "submitted" / student, private / "submitted" / student)
-        command = [sys.executable, "-m", "corso.grade", str(course.root), str(private), lesson.id, student,
-                   str(course.config.Execute.timeout)]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   start_new_session=True)
+        process = self.context.Process(target=_worker, args=(
+            str(course.root), str(private), lesson.id, student, course.config.Execute.timeout))
+        process.start()
         self.running.add(process)
         try:
-            output, _ = process.communicate(timeout=self.limit)
-        except subprocess.TimeoutExpired:
-            self.kill(process)
-            return f"the grading process ran past {self.limit} s and was stopped"
+            process.join(self.limit)
+            if process.exitcode is None:
+                self.kill(process)
+                return f"the grading process ran past {self.limit} s and was stopped"
         finally:
             self.running.discard(process)
-        if process.returncode != 0:
-            lines = [line for line in output.splitlines() if line.strip()]
-            return lines[-1][:200] if lines else f"the grading process exited with status {process.returncode}"
+        if process.exitcode != 0:
+            reason = private / "error.txt"
+            return reason.read_text() if reason.exists() else f"the grading process exited with {process.exitcode}"
         return None
 
-    def kill(self, process):
+    @staticmethod
+    def kill(process):
         """Stop a grading process and everything it started (its kernel)."""
         try:
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        process.communicate()
+        process.join()
 
     def kill_all(self):
         for process in list(self.running):
@@ -445,12 +455,22 @@ class Workers:
 
 
 def _worker(root, private, lesson_id, student, timeout):
-    """The grading process of one submission (``python -m corso.grade``)."""
+    """The grading process of one submission: its output goes to ``log.txt``, its failure to ``error.txt``."""
+    os.setsid()  # a process group of its own, which its kernel joins: stopping it stops both
+    log = os.open(Path(private, "log.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
     from corso.lessons import Lesson
     lesson = Lesson(Path(root), lesson_id)
-    course = GradingCourse(root, private, timeout=int(timeout))
-    course.autograde(lesson, student)
-    course.feedback(lesson, student)
+    course = GradingCourse(root, private, timeout=timeout)
+    try:
+        course.autograde(lesson, student)
+        course.feedback(lesson, student)
+    except Exception as error:  # any failure is reported for this submission alone
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        exceptions = [line for line in lines if re.match(r"[\w.]+(Error|Exception): ", line)]
+        Path(private, "error.txt").write_text((exceptions or lines or [type(error).__name__])[-1][:200])
+        raise SystemExit(1) from None
 
 
 def _run_in_order(keys, work, finish, jobs, progress, abort):
@@ -524,6 +544,3 @@ def _number(value):
         return ""
     return int(value) if float(value).is_integer() else round(value, 2)
 
-
-if __name__ == "__main__":
-    _worker(*sys.argv[1:])
