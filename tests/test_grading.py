@@ -25,12 +25,13 @@ class RoundTrip:
         return next(iter(exercises(lesson).items()))
 
     @pytest.fixture(scope="class")
-    def graded(self, tmp_path_factory):
-        lesson = Lesson(ROOT, self.lesson_id)
+    @classmethod
+    def graded(cls, tmp_path_factory):
+        lesson = Lesson(ROOT, cls.lesson_id)
         folder = tmp_path_factory.mktemp(lesson.id)
         course = GradingCourse(ROOT, folder / "grading")
         course.add_lesson(lesson)
-        wrong, _ = self.wrong(lesson)
+        wrong, _ = cls.wrong(lesson)
         submissions = {
             "solved_it": filled_release(lesson, "it", folder / "solved_it.ipynb"),
             "solved_en": filled_release(lesson, "en", folder / "solved_en.ipynb"),
