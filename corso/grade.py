@@ -401,11 +401,13 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
 
 class Workers:
     """The grading processes: one a submission, each in a process group of its own with its kernel, forked
-    from a server that has imported nbgrader once (a fresh Python a submission cost seconds of start-up).
-    A process that runs past ``limit`` seconds is stopped with everything it started."""
+    from a server that has imported the course's tooling once (a fresh Python a submission cost seconds of
+    start-up). A process that runs past ``limit`` seconds is stopped with everything it started.
+
+    Like every forkserver child, each also imports the program's main module: ``corso``'s is light."""
 
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["corso.grade"])
+    context.set_forkserver_preload(["corso.cli"])
 
     def __init__(self, limit):
         self.limit = limit
