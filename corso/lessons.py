@@ -47,11 +47,6 @@ class Lesson:
     def reading_copy(self, language):
         return self.root / "notebooks" / language / f"{self.id}.ipynb"
 
-    def outputs(self):
-        """Every generated file of this lesson."""
-        return [*(self.release(lang) for lang in LANGUAGES), self.solution,
-                *(self.reading_copy(lang) for lang in LANGUAGES)]
-
     def source_sha256(self):
         return hashlib.sha256(self.source.read_bytes()).hexdigest()
 
