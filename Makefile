@@ -1,15 +1,33 @@
-# The course's three commands: `make install`, `make build`, `make test` (see README.md).
+# The course's commands (see README.md):
+#   students and instructors: `make install` (lessons and grading), then `make build`, `corso grade`, ...
+#   maintainers:              `make install-dev`, then `make test` (what CI runs)
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
+PYTHON ?= python3.11
 export PATH := $(BIN):$(PATH)
+# Debian/Ubuntu packages: Graphviz's dot for everyone; the browser and the database server the tests drive.
+SYSTEM := graphviz
+SYSTEM_DEV := graphviz chromium postgresql
+LOCK := pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
 
-.PHONY: install build check test screenshots
+.PHONY: install install-dev system system-dev venv build check test lock gpu-bundle gpu-check screenshots
 
-install:  ## Graphviz's dot (Debian), a virtual environment with the pinned packages, MNIST unpacked
-	command -v dot >/dev/null || { apt-get update && apt-get install -y graphviz; }
-	test -x $(BIN)/python || python3.11 -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+install: system  ## lessons and grading: Graphviz, a venv with the locked runtime, MNIST unpacked
+	$(MAKE) venv LOCKFILE=requirements/course.txt
+
+install-dev: system-dev  ## maintainers: everything the test suite needs, from the locked dev set
+	$(MAKE) venv LOCKFILE=requirements/dev.txt
+
+system:
+	@bash tools/system-packages $(SYSTEM)
+
+system-dev:
+	@bash tools/system-packages $(SYSTEM_DEV)
+
+venv:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCKFILE)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/corso data
 
 build:  ## rebuild release/, solutions/ and notebooks/ from source/
@@ -18,8 +36,18 @@ build:  ## rebuild release/, solutions/ and notebooks/ from source/
 check:  ## fail, naming each stale generated file, if source/ and the generated folders disagree
 	$(BIN)/corso build --check
 
-test:  ## the full test suite: tooling, build, grading round trips, nbval on every solution
-	$(BIN)/pytest
+test:  ## the full test suite: lint, tooling, build, grading, browser, nbval on every solution
+	$(BIN)/pytest -n auto
+
+lock:  ## refresh the hashed locks from pyproject.toml (after changing a dependency)
+	$(BIN)/$(LOCK) -o requirements/course.txt pyproject.toml
+	$(BIN)/$(LOCK) --extra dev -c requirements/course.txt -o requirements/dev.txt pyproject.toml
+
+gpu-bundle:  ## wheels and Graphviz for a bare CUDA machine, in .whl/ and .deb/ (see gpu/bundle.sh)
+	bash gpu/bundle.sh
+
+gpu-check:  ## on a CUDA machine: nbval over every solution on the GPU, then the GPU benchmark rows
+	bash gpu/check.sh
 
 screenshots:  ## refresh the README's screenshots (docs/screenshots/*.png) from a real JupyterLab session
 	CORSO_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/test_browser.py

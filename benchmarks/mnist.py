@@ -6,6 +6,7 @@
 """
 
 import math
+import statistics
 import time
 
 import torch
@@ -85,9 +86,42 @@ def train(pipeline, device, epochs, seed=0, checks_per_epoch=4):
 
 
 def seconds_to(target, accuracies, times):
-    return next((t for a, t in zip(accuracies, times) if a >= target), None)
+    return next((t for a, t in zip(accuracies, times, strict=True) if a >= target), None)
 
 
 def _sync(device):
     if device.type == "cuda":
         torch.cuda.synchronize()
+
+
+def row(name, value, baseline="—", baseline_value="—", runs=1):
+    return {"row": name, "value": value, "baseline": baseline, "baseline_value": baseline_value, "runs": runs}
+
+
+def mnist_rows(device, reps, epochs=3):
+    """The performance table's MNIST rows on ``device``: lesson 04's pipeline beside the seed's."""
+    fast = [train("preloaded", device, epochs) for _ in range(reps)]
+    seed = [train("seed", device, epochs) for _ in range(reps)]
+    label = f"MNIST MLP on {device.type.upper()}"
+
+    def median(runs, pick):
+        return statistics.median(pick(run) for run in runs)
+    rows = [
+        row(f"{label}: seconds per epoch", f"{median(fast, lambda r: r[0]):.2f} s (preloaded, batch 256)",
+            "seed pipeline (per-sample ToTensor DataLoader, batch 64)", f"{median(seed, lambda r: r[0]):.2f} s", reps),
+        row(f"{label}: test accuracy after {epochs} epochs", f"{median(fast, lambda r: r[1][-1]):.2%}",
+            "seed pipeline", f"{median(seed, lambda r: r[1][-1]):.2%}", reps),
+    ]
+    to_97 = [seconds_to(0.97, *run[1:]) for run in fast]
+    seed_97 = [seconds_to(0.97, *train("seed", device, 2 * epochs)[1:]) for _ in range(1)]
+    rows.append(row(f"{label}: training seconds until 97 % test accuracy (checked 4x per epoch)",
+                    _seconds(to_97), f"seed pipeline (up to {2 * epochs} epochs)", _seconds(seed_97), reps))
+    return rows
+
+
+def _seconds(values):
+    reached = [v for v in values if v is not None]
+    if not reached:
+        return "not reached"
+    share = "" if len(reached) == len(values) else f" ({len(reached)}/{len(values)} runs)"
+    return f"{statistics.median(reached):.1f} s{share}"

@@ -26,12 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-import mnist  # noqa: E402
+from mnist import mnist_rows, row  # noqa: E402
+from submissions import filled_release  # noqa: E402
+
 from corso.build import build, execute_notebook, load_config  # noqa: E402
 from corso.check import self_check  # noqa: E402
 from corso.grade import GradingCourse  # noqa: E402
 from corso.lessons import find_lessons  # noqa: E402
-from submissions import filled_release  # noqa: E402
 
 MARKERS = ("<!-- benchmarks:start -->", "<!-- benchmarks:end -->")
 
@@ -46,10 +47,6 @@ def timed(function, reps):
         if times[-1] > 60:
             break
     return statistics.median(times), result, len(times)
-
-
-def row(name, value, baseline="—", baseline_value="—", runs=1):
-    return {"row": name, "value": value, "baseline": baseline, "baseline_value": baseline_value, "runs": runs}
 
 
 def build_rows(reps):
@@ -81,33 +78,6 @@ def suite_row():
     return row("full test suite (`make test`)", f"{seconds / 60:.1f} min ({summary})")
 
 
-def mnist_rows(device, reps):
-    fast = [mnist.train("preloaded", device, epochs=3) for _ in range(reps)]
-    seed = [mnist.train("seed", device, epochs=3) for _ in range(reps)]
-    label = f"MNIST MLP on {device.type.upper()}"
-
-    def median(runs, pick):
-        return statistics.median(pick(run) for run in runs)
-    rows = [
-        row(f"{label}: seconds per epoch", f"{median(fast, lambda r: r[0]):.2f} s (preloaded, batch 256)",
-            "seed pipeline (per-sample ToTensor DataLoader, batch 64)", f"{median(seed, lambda r: r[0]):.2f} s", reps),
-        row(f"{label}: test accuracy after 3 epochs", f"{median(fast, lambda r: r[1][-1]):.2%}",
-            "seed pipeline", f"{median(seed, lambda r: r[1][-1]):.2%}", reps),
-    ]
-    to_97 = [mnist.seconds_to(0.97, *run[1:]) for run in fast]
-    seed_97 = [mnist.seconds_to(0.97, *mnist.train("seed", device, epochs=6)[1:]) for _ in range(1)]
-    rows.append(row(f"{label}: training seconds until 97 % test accuracy (checked 4x per epoch)",
-                    _seconds(to_97), "seed pipeline (up to 6 epochs)", _seconds(seed_97), reps))
-    return rows
-
-
-def _seconds(values):
-    reached = [v for v in values if v is not None]
-    if not reached:
-        return "not reached"
-    return f"{statistics.median(reached):.1f} s" + ("" if len(reached) == len(values) else f" ({len(reached)}/{len(values)} runs)")
-
-
 def grading_rows(reps, students=40):
     lesson = next(lesson for lesson in find_lessons(ROOT) if lesson.id == "01-tensors")
     with tempfile.TemporaryDirectory() as scratch:
@@ -133,7 +103,8 @@ def grading_rows(reps, students=40):
         ours = time.perf_counter() - start
         solved = filled_release(lesson, "it", scratch / "solved.ipynb")
         check, _, n = timed(lambda: self_check(ROOT, solved), reps)
-    return [row(f"autograde {students} submissions of 01-tensors", f"{ours:.0f} s (`corso grade`, {os.cpu_count()} jobs)",
+    return [row(f"autograde {students} submissions of 01-tensors",
+                f"{ours:.0f} s (`corso grade`, {os.cpu_count()} jobs)",
                 "plain sequential nbgrader autograde", f"{baseline:.0f} s ({baseline / ours:.2f}x)"),
             row("student self-check of one notebook (`corso check`)", f"{check:.1f} s", runs=n)]
 

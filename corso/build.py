@@ -23,12 +23,12 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, DeadKernelError
 from nbgrader.converters import GenerateAssignment
 from nbgrader.converters.base import NbGraderException
 from nbgrader.coursedir import CourseDirectory
-from traitlets.config.loader import PyFileConfigLoader
 
+from corso.course import course_root, load_config
 from corso.files import write_atomic
 from corso.language import LANGUAGES, filter_language
 from corso.lessons import HIDDEN_TEST_MARKERS, SOLUTION_MARKERS, find_lessons, read_source
@@ -42,7 +42,7 @@ class BuildError(Exception):
 
 def build(root, check=False, log=print):
     """Rebuild the course under ``root`` (or, with ``check``, only compare). Return the stale files."""
-    root = Path(root).resolve()
+    root = course_root(root)
     expected = {}
     with scratch_course(load_config(root)) as config:
         for lesson in find_lessons(root):
@@ -51,7 +51,8 @@ def build(root, check=False, log=print):
     extra = [path for path in generated_files(root) if path not in expected]
     if check:
         for path in changed:
-            log(f"stale: {path.relative_to(root)} ({'missing' if not path.exists() else 'differs from what source/ produces'})")
+            why = "missing" if not path.exists() else "differs from what source/ produces"
+            log(f"stale: {path.relative_to(root)} ({why})")
         for path in extra:
             log(f"stale: {path.relative_to(root)} (no lesson in source/ produces it)")
         return changed + extra
@@ -63,11 +64,6 @@ def build(root, check=False, log=print):
         log(f"removed {path.relative_to(root)}")
     log(f"{len(expected)} generated files, {len(changed)} written, {len(extra)} removed")
     return changed + extra
-
-
-def load_config(root):
-    """The course's ``nbgrader_config.py``."""
-    return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
 
 
 def lesson_outputs(lesson, source_nb, config, execute, log):
@@ -152,17 +148,19 @@ def solve(lesson, source_nb, config, execute, log):
 def execute_notebook(nb, path, timeout):
     """Execute ``nb`` (read from ``path``) in a fresh kernel, in ``path``'s folder; errors name the cell."""
     executed = copy.deepcopy(nb)
+    running = {}
     client = NotebookClient(executed, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(Path(path).parent)}})
+                            resources={"metadata": {"path": str(Path(path).parent)}},
+                            on_cell_execute=lambda cell, cell_index: running.update(cell=cell, index=cell_index))
     try:
         client.execute()
-    except CellExecutionError as error:
-        index = next((i for i, cell in enumerate(executed.cells) if cell.cell_type == "code"
-                      and any(output.output_type == "error" for output in cell.outputs)), "?")
-        cell_id = executed.cells[index].get("id") if index != "?" else None
-        raise BuildError(f"{path}, cell {index} (id {cell_id!r}) failed when executed:\n{error}") from None
-    except TimeoutError as error:
-        raise BuildError(f"{path}: a cell ran past the {timeout} s limit ({error})") from None
+    except (CellExecutionError, DeadKernelError, TimeoutError) as error:
+        where = f"{path}, cell {running.get('index', '?')} (id {running.get('cell', {}).get('id')!r})"
+        if isinstance(error, DeadKernelError):
+            raise BuildError(f"{where}: the kernel died while executing it") from None
+        if isinstance(error, TimeoutError):
+            raise BuildError(f"{where} ran past the {timeout} s limit") from None
+        raise BuildError(f"{where} failed when executed:\n{error}") from None
     executed.metadata = nb.metadata  # drop what the kernel adds (its exact Python version)
     return executed
 

@@ -6,16 +6,23 @@ fails, so scripts (and students) can rely on it. The messages are the tests' own
 
 import html
 import re
+from pathlib import Path
 
+import nbformat
 from nbgrader.preprocessors import Execute
 from nbgrader.validator import Validator
 
-from corso.build import load_config
+from corso.course import load_config
 from corso.integrity import ExecuteSurvivingCrashes
+
+
+class CheckError(Exception):
+    """The file to check is missing or is not a notebook; the message names it."""
 
 
 def self_check(root, notebook):
     """The problems found in ``notebook``: one line each (empty when every test passes)."""
+    _readable_notebook(Path(notebook))
     validator = Validator(config=load_config(root))
     # Validator's preprocessors are not configurable: swap in the Execute that survives a dead kernel.
     validator.preprocessors = [ExecuteSurvivingCrashes if p is Execute else p for p in validator.preprocessors]
@@ -23,8 +30,19 @@ def self_check(root, notebook):
     problems = [f"cell changed from {cell['old_type']} to {cell['new_type']}: {_first_line(cell['source'])}"
                 for cell in results.get("type_changed", [])]
     problems += [f"a graded test cell was edited: {_first_line(cell['source'])}" for cell in results.get("changed", [])]
-    problems += [f"{_first_line(cell['source'])}\n    {_last_line(cell['error'])}" for cell in results.get("failed", [])]
+    problems += [f"{_first_line(cell['source'])}\n    {_last_line(cell['error'])}"
+                 for cell in results.get("failed", [])]
     return problems
+
+
+def _readable_notebook(path):
+    if not path.is_file():
+        raise CheckError(f"{path}: no such notebook")
+    try:
+        nbformat.validate(nbformat.read(path, as_version=4))
+    except Exception as error:  # nbformat and decoding raise several unrelated types
+        first = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
+        raise CheckError(f"{path}: not a notebook ({first})") from None
 
 
 def describe(notebook, problems):

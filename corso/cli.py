@@ -11,18 +11,22 @@
 import argparse
 import os
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
-from corso import build as building
-from corso import data
-from corso import grade as grading
-from corso import check as checking
-from corso.lessons import SourceError, find_lessons
+EXIT_CODES = """exit codes:
+  0    done (build --check: up to date; check: every test passes)
+  1    build --check: stale generated files; check: failing tests
+  2    a usage error or bad input (not a course folder, unknown lesson, missing or broken file, a lesson that
+       does not build), explained in one line
+  130  interrupted (Ctrl-C); corso grade keeps what it finished and resumes from there when run again
+"""
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="corso", description=__doc__,
+def parser():
+    parser = argparse.ArgumentParser(prog="corso", description=__doc__, epilog=EXIT_CODES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('corso')}")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the course folder (default: here)")
     verbs = parser.add_subparsers(dest="verb", required=True)
     verbs.add_parser("data", help="unpack and verify the vendored MNIST")
@@ -37,26 +41,36 @@ def main(argv=None):
     grade_parser.add_argument("--timeout", type=int, help="seconds a cell may run (default: nbgrader_config.py)")
     check_parser = verbs.add_parser("check", help="self-check a notebook before submitting it")
     check_parser.add_argument("notebook", type=Path)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
     # nbgrader runs helper programs (alembic) by name: find them beside this Python, venv activated or not.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    from corso import build, check, course, data, grade, lessons
     try:
         return VERBS[args.verb](args)
-    except (SourceError, building.BuildError, data.DataError, grading.GradingError) as error:
+    except (course.CourseError, lessons.SourceError, build.BuildError, data.DataError, grade.GradingError,
+            check.CheckError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 def run_data(args):
-    written = data.prepare_mnist()
-    for path in written:
+    from corso import data
+    for path in data.prepare_mnist():
         print(f"unpacked {path}")
     print(f"MNIST ready in {data.DATA_DIR} (checksums verified)")
     return 0
 
 
 def run_build(args):
-    stale = building.build(args.root, check=args.check)
+    from corso.build import build
+    stale = build(args.root, check=args.check)
     if args.check:
         print(f"{len(stale)} stale generated files" if stale else "generated files are up to date")
         return 1 if stale else 0
@@ -65,19 +79,22 @@ def run_build(args):
 
 def run_grade(args):
     from tqdm import tqdm
-    lesson = next((lesson for lesson in find_lessons(args.root) if lesson.id == args.lesson), None)
-    if lesson is None:
-        raise grading.GradingError(f"no lesson {args.lesson!r} in {args.root / 'source'}")
-    report = grading.grade_class(args.root, lesson, args.submissions, args.workdir or args.root / "grading",
-                                 db_url=args.db, jobs=args.jobs, timeout=args.timeout,
-                                 progress=lambda total: tqdm(total=total, unit="submission", file=sys.stderr))
-    print(grading.summary(report))
+
+    from corso import grade
+    from corso.course import course_root, find_lesson
+    root = course_root(args.root)
+    report = grade.grade_class(root, find_lesson(root, args.lesson), args.submissions,
+                               args.workdir or root / "grading", db_url=args.db, jobs=args.jobs,
+                               timeout=args.timeout,
+                               progress=lambda total: tqdm(total=total, unit="submission", file=sys.stderr))
+    print(grade.summary(report))
     return 0
 
 
 def run_check(args):
-    failures = checking.self_check(args.root, args.notebook)
-    print(checking.describe(args.notebook, failures))
+    from corso import check
+    failures = check.self_check(args.root, args.notebook)
+    print(check.describe(args.notebook, failures))
     return 1 if failures else 0
 
 

@@ -35,7 +35,7 @@ import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -44,7 +44,7 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, SaveAutoGrades
 
-from corso.build import load_config
+from corso.course import load_config
 from corso.files import write_atomic
 from corso.integrity import tampering
 from corso.language import cell_language
@@ -289,7 +289,7 @@ class GradingCourse:
             modified = modified or notebook.stat().st_mtime
         else:
             nbformat.write(notebook, folder / f"{lesson.slug}.ipynb")
-        stamp = datetime.fromtimestamp(modified or time.time(), timezone.utc)
+        stamp = datetime.fromtimestamp(modified or time.time(), UTC)
         (folder / "timestamp.txt").write_text(stamp.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
 
     def autograde(self, lesson, student):
@@ -533,7 +533,7 @@ def summary(report):
         rows.append([submission.student, submission.language, *scores, _number(submission.total),
                      "; ".join(submission.problems) or "ok"])
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) + "  " + str(row[-1])
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + str(row[-1])
              for row in [header, *rows]]
     lines += [f"ignored: {note}" for note in report.ignored]
     lines.append(f"{len(report.submissions)} students ({report.resumed} already graded, not graded again); "

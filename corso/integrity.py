@@ -18,7 +18,8 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 TIMED_OUT = new_output(
     "error", ename="CellTimeoutError",
-    evalue="la cella ha superato il tempo massimo ed è stata interrotta / the cell ran past the time limit and was stopped",
+    evalue="la cella ha superato il tempo massimo ed è stata interrotta / "
+           "the cell ran past the time limit and was stopped",
     traceback=["CellTimeoutError: tempo massimo superato / time limit exceeded"])
 KERNEL_DIED = new_output(
     "error", ename="DeadKernelError",

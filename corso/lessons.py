@@ -132,7 +132,8 @@ def _grade_id_problems(cells):
         if not grade_id:
             continue
         if grade_id in first:
-            yield f"cell {index} (id {cell.get('id')!r}): duplicate grade id {grade_id!r} (first used in cell {first[grade_id]})"
+            yield (f"cell {index} (id {cell.get('id')!r}): duplicate grade id {grade_id!r} "
+                   f"(first used in cell {first[grade_id]})")
         else:
             first[grade_id] = index
 

@@ -6,11 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from project import FIXTURES, ROOT
 
 from corso.build import build
-
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 # Fixture notebooks are inputs of the tests, not notebooks for nbval to execute.
 collect_ignore = ["fixtures"]
@@ -19,6 +17,12 @@ collect_ignore = ["fixtures"]
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 # nbgrader runs helper programs (alembic) by name: find them beside this Python.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto` (what `make test` uses): one worker a core, at most CORSO_TEST_WORKERS (default 4), since
+    every worker runs notebook kernels and grading processes of its own."""
+    return max(1, min(os.cpu_count() or 1, int(os.environ.get("CORSO_TEST_WORKERS", "4"))))
 
 
 def copy_course(target, source_folder):

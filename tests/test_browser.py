@@ -18,13 +18,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from labpage import VIEWPORT, JupyterLab, NotebookPage, children_matching, launch_chromium
 from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
 from corso.language import cell_language
 from corso.lessons import SOLUTION_MARKERS, Lesson, nbgrader_meta
-from labpage import VIEWPORT, JupyterLab, NotebookPage, children_matching, launch_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "browser"

@@ -3,8 +3,8 @@
 import json
 
 import pytest
+from project import FIXTURES, ROOT
 
-from conftest import FIXTURES, ROOT
 from corso.build import BuildError, build, generated_files
 from corso.cli import main
 

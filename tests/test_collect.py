@@ -4,7 +4,8 @@ import os
 import time
 import zipfile
 
-from conftest import ROOT
+from project import ROOT
+
 from corso.grade import collect
 from corso.lessons import Lesson
 

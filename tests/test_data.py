@@ -6,8 +6,8 @@ import socket
 
 import pytest
 import torchvision
+from project import ROOT
 
-from conftest import ROOT
 from corso.data import MNIST_MD5, DataError, prepare_mnist
 
 

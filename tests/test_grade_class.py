@@ -13,11 +13,11 @@ import time
 
 import nbformat
 import pytest
+from project import ROOT
+from submissions import auto_points, exercises, filled_release, secret_lines
 
-from conftest import ROOT
 from corso.grade import GradingCourse, grade_class, summary
 from corso.lessons import HIDDEN_TEST_MARKERS, Lesson
-from submissions import auto_points, exercises, filled_release, secret_lines
 
 pytestmark = pytest.mark.slow
 

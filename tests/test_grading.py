@@ -7,11 +7,11 @@ notebooks, never typed in.
 """
 
 import pytest
+from project import ROOT
+from submissions import auto_points, exercises, filled_release
 
-from conftest import ROOT
 from corso.grade import GradingCourse
 from corso.lessons import Lesson
-from submissions import auto_points, exercises, filled_release
 
 pytestmark = pytest.mark.slow
 

@@ -2,13 +2,13 @@
 
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
+from project import ROOT
+from submissions import filled_release
 
-from conftest import ROOT
 from corso.check import self_check
 from corso.cli import main
 from corso.integrity import HideTestTracebacks, tampering
 from corso.lessons import Lesson
-from submissions import filled_release
 
 
 @pytest.mark.parametrize("code, reason", [

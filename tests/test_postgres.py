@@ -9,11 +9,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from project import ROOT
+from submissions import auto_points, filled_release
 
-from conftest import ROOT
 from corso.grade import grade_class
 from corso.lessons import Lesson
-from submissions import auto_points, filled_release
 
 pytestmark = pytest.mark.slow
 

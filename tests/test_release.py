@@ -4,11 +4,11 @@ import re
 
 import nbformat
 import pytest
+from project import ROOT
+from submissions import secret_lines
 
-from conftest import ROOT
 from corso.language import LANGUAGES, cell_language
 from corso.lessons import find_lessons, nbgrader_meta, read_source
-from submissions import secret_lines
 
 LESSONS = find_lessons(ROOT)
 RELEASES = [(lesson, language) for lesson in LESSONS for language in LANGUAGES]

@@ -4,8 +4,8 @@ import json
 import re
 
 import pytest
+from project import ROOT
 
-from conftest import ROOT
 from corso.build import build, generated_files
 from corso.language import cell_language
 from corso.lessons import LESSON_FOLDER, SourceError, find_lessons, nbgrader_meta, read_source
@@ -30,7 +30,8 @@ def test_lesson_follows_the_rules(lesson):
     assert len(auto) >= 4, "at least 4 auto-graded test cells"
     assert len(manual) >= 1, "at least 1 manually graded written answer"
     first_code = next(cell for cell in nb.cells if cell.cell_type == "code" and cell.source != 'NAME = ""')
-    assert "torch.manual_seed(SEED)" in first_code.source and "device" in first_code.source, "the setup cell comes first"
+    assert "torch.manual_seed(SEED)" in first_code.source and "device" in first_code.source, \
+        "the setup cell comes first"
 
 
 def nbgrader_meta_is_manual(meta):

@@ -1,0 +1,77 @@
+"""What a user meets at the command line: a version, one clear line and exit code 2 for every bad input."""
+
+import subprocess
+import sys
+from importlib.metadata import version
+
+import pytest
+from project import ROOT
+from test_build import edit_source, snapshot
+
+from corso.cli import main
+
+
+def corso(*args, cwd=ROOT):
+    """Run the installed CLI as a user would; return (exit code, stdout, stderr)."""
+    done = subprocess.run([sys.executable, "-m", "corso.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+    return done.returncode, done.stdout, done.stderr
+
+
+def assert_one_clear_line(code, err, *words):
+    assert code == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    for word in words:
+        assert word in err, err
+
+
+def test_version():
+    code, out, _ = corso("--version")
+    assert (code, out.strip()) == (0, f"corso {version('corso')}")
+
+
+def test_help_documents_the_exit_codes():
+    code, out, _ = corso("--help")
+    assert code == 0
+    for exit_code in ("0 ", "1 ", "2 ", "130"):
+        assert f"\n  {exit_code}" in out, out
+
+
+@pytest.mark.parametrize("verb", [["build"], ["build", "--check"], ["grade", "01-tensors", "x"],
+                                  ["check", "x.ipynb"]])
+def test_outside_a_course_folder(tmp_path, verb):
+    (tmp_path / "x.ipynb").write_bytes((ROOT / "release/it/01-tensors/tensors.ipynb").read_bytes())
+    code, _, err = corso(*verb, cwd=tmp_path)
+    assert_one_clear_line(code, err, str(tmp_path), "not a course folder", "nbgrader_config.py")
+
+
+def test_a_course_folder_without_its_nbgrader_config(tmp_path):
+    (tmp_path / "source").mkdir()
+    code, _, err = corso("build", cwd=tmp_path)
+    assert_one_clear_line(code, err, "no nbgrader_config.py")
+
+
+def test_unknown_lesson(tmp_path):
+    code, _, err = corso("grade", "99-nothing", str(tmp_path))
+    assert_one_clear_line(code, err, "no lesson '99-nothing'", "01-tensors")
+
+
+def test_check_a_missing_file(tmp_path):
+    code, _, err = corso("check", str(tmp_path / "missing.ipynb"))
+    assert_one_clear_line(code, err, "missing.ipynb: no such notebook")
+
+
+def test_check_a_file_that_is_not_a_notebook(tmp_path):
+    text = tmp_path / "notes.ipynb"
+    text.write_text("these are my notes")
+    code, _, err = corso("check", str(text))
+    assert_one_clear_line(code, err, "notes.ipynb: not a notebook")
+
+
+def test_a_kernel_that_dies_during_the_build(mini_course, capsys):
+    before = snapshot(mini_course)
+    edit_source(mini_course, "print(x)", "import os\\nos._exit(1)")
+    assert main(["--root", str(mini_course), "build"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "mini.ipynb, cell" in err and "the kernel died" in err, err
+    assert snapshot(mini_course) == before
