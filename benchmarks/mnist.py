@@ -98,22 +98,23 @@ def row(name, value, baseline="—", baseline_value="—", runs=1):
     return {"row": name, "value": value, "baseline": baseline, "baseline_value": baseline_value, "runs": runs}
 
 
-def mnist_rows(device, reps, epochs=3):
-    """The performance table's MNIST rows on ``device``: lesson 04's pipeline beside the seed's."""
+def mnist_rows(device, reps, epochs=3, baseline=True):
+    """The performance table's MNIST rows on ``device``: lesson 04's pipeline beside the seed's (without
+    ``baseline``, the seed's pipeline is not run and its column is left empty)."""
     fast = [train("preloaded", device, epochs) for _ in range(reps)]
-    seed = [train("seed", device, epochs) for _ in range(reps)]
+    seed = [train("seed", device, epochs) for _ in range(reps if baseline else 0)]
     label = f"MNIST MLP on {device.type.upper()}"
 
-    def median(runs, pick):
-        return statistics.median(pick(run) for run in runs)
+    def median(runs, pick, fmt):
+        return fmt.format(statistics.median(pick(run) for run in runs)) if runs else "—"
     rows = [
-        row(f"{label}: seconds per epoch", f"{median(fast, lambda r: r[0]):.2f} s (preloaded, batch 256)",
-            "seed pipeline (per-sample ToTensor DataLoader, batch 64)", f"{median(seed, lambda r: r[0]):.2f} s", reps),
-        row(f"{label}: test accuracy after {epochs} epochs", f"{median(fast, lambda r: r[1][-1]):.2%}",
-            "seed pipeline", f"{median(seed, lambda r: r[1][-1]):.2%}", reps),
+        row(f"{label}: seconds per epoch", median(fast, lambda r: r[0], "{:.2f} s (preloaded, batch 256)"),
+            "seed pipeline (per-sample ToTensor DataLoader, batch 64)", median(seed, lambda r: r[0], "{:.2f} s"), reps),
+        row(f"{label}: test accuracy after {epochs} epochs", median(fast, lambda r: r[1][-1], "{:.2%}"),
+            "seed pipeline", median(seed, lambda r: r[1][-1], "{:.2%}"), reps),
     ]
     to_97 = [seconds_to(0.97, *run[1:]) for run in fast]
-    seed_97 = [seconds_to(0.97, *train("seed", device, 2 * epochs)[1:]) for _ in range(1)]
+    seed_97 = [seconds_to(0.97, *train("seed", device, 2 * epochs)[1:]) for _ in range(1 if baseline else 0)]
     rows.append(row(f"{label}: training seconds until 97 % test accuracy (checked 4x per epoch)",
                     _seconds(to_97), f"seed pipeline (up to {2 * epochs} epochs)", _seconds(seed_97), reps))
     return rows
@@ -121,6 +122,8 @@ def mnist_rows(device, reps, epochs=3):
 
 def _seconds(values):
     reached = [v for v in values if v is not None]
+    if not values:
+        return "—"
     if not reached:
         return "not reached"
     share = "" if len(reached) == len(values) else f" ({len(reached)}/{len(values)} runs)"

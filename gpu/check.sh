@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
-if [ -d .whl ]; then  # a bare machine: install the carried wheels beside its own torch
+if [ -d .whl ] && ! "$python" -c "import nbval, ipykernel, torchviz" 2>/dev/null; then  # a bare machine: its own torch, our wheels
   "$python" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
   export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
 fi
@@ -18,4 +18,5 @@ if [ -d .deb ] && ! command -v dot >/dev/null; then  # Graphviz unpacked aside, 
   chmod +x /tmp/gv/bin/dot && /tmp/gv/bin/dot -c
   export PATH=/tmp/gv/bin:$PATH
 fi
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}  # the notebooks import corso.data (not installed there)
 exec "$python" gpu/check.py "$@"
