@@ -11,7 +11,8 @@ wheel, ``corso-student``, which brings
 - ``corso.data`` (and ``corso.files``), the only part of the course's package the notebooks import;
 - the student-only JupyterLab, the way nbgrader documents it (nbgrader 0.9.6
   ``docs/source/user_guide/installation.rst``, "Disabling extensions"): the lab extensions
-  ``@jupyter/nbgrader:formgrader``, ``:create-assignment``, ``:course-list``, ``:assignment-list`` and the
+  ``@jupyter/nbgrader:formgrader``, ``:create-assignment``, ``:course-list``, ``:assignment-list`` (and
+  ``:menu``, the "Nbgrader" menu that would otherwise remain) and the
   server extensions ``nbgrader.server_extensions.formgrader``, ``.course_list``, ``.assignment_list``
   disabled, at the environment's level (``sys_prefix``), through the ``.d`` config folders that
   ``jupyter labextension disable --level=sys_prefix`` / ``jupyter server extension disable --sys-prefix``
@@ -53,9 +54,13 @@ WHEEL_NAME = "corso_student"
 INSTRUCTOR_ONLY = {"nbval", "psycopg", "psycopg-binary", "psycopg-c", "tqdm"}
 ITALIAN_ONLY = {"jupyterlab-language-pack-it-it"}
 
-# nbgrader 0.9.6 docs/source/user_guide/installation.rst, "Disabling extensions": the exact names.
+# nbgrader 0.9.6 docs/source/user_guide/installation.rst, "Disabling extensions": the exact names; plus
+# "@jupyter/nbgrader:menu", which the docs do not list: that plugin of nbgrader's lab extension adds an
+# "Nbgrader" menu (Assignment List, Course List, Formgrader, Create assignment) to every JupyterLab, even
+# with the tools themselves disabled (found by tests/test_edition_browser.py).
 DISABLED_LAB_EXTENSIONS = ["@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:course-list",
-                           "@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:formgrader"]
+                           "@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:formgrader",
+                           "@jupyter/nbgrader:menu"]
 DISABLED_SERVER_EXTENSIONS = ["nbgrader.server_extensions.assignment_list", "nbgrader.server_extensions.course_list",
                               "nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.validate_assignment"]
 

@@ -5,6 +5,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -145,7 +146,8 @@ def test_student_jupyterlab_configuration(editions):
                       "nbgrader.server_extensions.validate_assignment": False, "corso_student": True}
     page = data["etc/jupyter/labconfig/page_config.d/zz-corso-student.json"]["disabledExtensions"]
     assert set(page) == {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
-                         "@jupyter/nbgrader:course-list", "@jupyter/nbgrader:assignment-list"}
+                         "@jupyter/nbgrader:course-list", "@jupyter/nbgrader:assignment-list",
+                         "@jupyter/nbgrader:menu"}
     assert "@jupyter/nbgrader:validate-assignment" not in page
     overrides = data["share/jupyter/lab/settings/overrides.d/zz-corso-student.json"]
     assert overrides["@jupyterlab/translation-extension:plugin"] == {"locale": "it_IT"}
@@ -222,9 +224,8 @@ def run(command, cwd, env, timeout=600):
     return done.returncode, done.stdout + done.stderr
 
 
-@pytest.fixture(scope="module")
-def installed(editions, tmp_path_factory):
-    """The Italian edition unzipped in a fresh folder and installed with the README's two commands.
+def install_edition(made, home):
+    """Unzip an edition in ``home`` and install it with its README's two commands; (folder, python, env).
 
     The README's `python3 -m venv .venv` would make pip download PyTorch (GBs) on this offline machine, so
     the new environment also sees this project's environment, read-only: a `.pth` file adds its
@@ -233,10 +234,10 @@ def installed(editions, tmp_path_factory):
     command then runs as written (plus --no-index: no network): every pinned package is found already
     installed, and pip installs the edition's own wheel into the new environment. The project's `corso`
     (an editable install, through a finder that the `.pth` path does not run) stays out of sight: the
-    notebooks get the edition's `corso.data`.
+    notebooks get the edition's `corso.data`. What pip would also have put in the environment's prefix
+    (``etc/jupyter``, ``share/jupyter``: JupyterLab's assets, nbgrader's extension switches and lab
+    extension) is copied there, so the edition's switches are checked against nbgrader's own.
     """
-    made = editions["it"]
-    home = tmp_path_factory.mktemp("student")
     with zipfile.ZipFile(made.zip) as archive:
         archive.extractall(home)
     folder = home / made.folder.name
@@ -253,10 +254,18 @@ def installed(editions, tmp_path_factory):
     # pip downloads it): remove it so the one already installed is seen.
     code, out = run([str(python), "-m", "pip", "uninstall", "-y", "setuptools"], folder, env)
     assert code == 0, out
+    for relative in ("etc/jupyter", "share/jupyter"):  # JupyterLab's assets, nbgrader's switches and extension
+        shutil.copytree(Path(sys.prefix) / relative, folder / ".venv" / relative, dirs_exist_ok=True)
     code, out = run([str(folder / ".venv" / "bin" / "pip"), "install", "-r", "requirements.txt"], folder, env)
     assert code == 0, out
     assert "Successfully installed corso-student" in out, out
     return folder, python, env
+
+
+@pytest.fixture(scope="module")
+def installed(editions, tmp_path_factory):
+    """The Italian edition, installed by a student in a fresh folder."""
+    return install_edition(editions["it"], tmp_path_factory.mktemp("student"))
 
 
 def test_edition_installs_as_its_readme_says(installed):

@@ -15,6 +15,7 @@ nbgrader's lab extension and stay English.
 import html
 import json
 import re
+import textwrap
 import traceback
 from pathlib import Path
 
@@ -34,6 +35,11 @@ TIMEOUT = (
     "A cell ran past the time limit ({seconds} s) and was stopped: perhaps a loop that never ends. Fix it, "
     "then press Validate again.")
 FAILED = "Test non superato / Test failed"
+
+
+def _wrapped(text):
+    """The dialog shows the message in a <pre>: break it into lines that fit."""
+    return "\n\n".join(textwrap.fill(paragraph, 90) for paragraph in text.split("\n\n"))
 
 
 def _last_line(error_html):
@@ -66,10 +72,10 @@ class ValidateHandler(nbgrader_validate.ValidateAssignmentHandler):
             self.log.error(traceback.format_exc())
             name = type(error).__name__
             if name == "DeadKernelError":
-                return {"success": False, "value": DEAD_KERNEL}
+                return {"success": False, "value": _wrapped(DEAD_KERNEL)}
             if name == "CellTimeoutError":
                 seconds = config.Execute.get("timeout", 30) if "Execute" in config else 30
-                return {"success": False, "value": TIMEOUT.format(seconds=seconds)}
+                return {"success": False, "value": _wrapped(TIMEOUT.format(seconds=seconds))}
             return super().validate_notebook(path)  # nbgrader's own messages (old metadata, ...)
         if isinstance(result, str):
             result = json.loads(result)
