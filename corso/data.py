@@ -14,7 +14,21 @@ from pathlib import Path
 
 from corso.files import write_atomic
 
-DATA_DIR = Path(os.environ.get("CORSO_DATA_DIR", Path(__file__).resolve().parent.parent / "data"))
+
+def _default_data_dir():
+    """$CORSO_DATA_DIR, else the course's ``data/``: beside this package in a course checkout; in a student
+    edition (this package installed in a virtual environment) the nearest ``data/`` holding ``mnist/`` at
+    or above the working folder (a notebook's kernel runs in the lesson's folder, inside the edition)."""
+    if os.environ.get("CORSO_DATA_DIR"):
+        return Path(os.environ["CORSO_DATA_DIR"])
+    beside = Path(__file__).resolve().parent.parent / "data"
+    if (beside / "mnist").is_dir():
+        return beside
+    here = Path.cwd()
+    return next((folder / "data" for folder in (here, *here.parents) if (folder / "data" / "mnist").is_dir()), beside)
+
+
+DATA_DIR = _default_data_dir()
 
 # md5 of the uncompressed idx files, as published with the dataset.
 MNIST_MD5 = {

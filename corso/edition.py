@@ -1,0 +1,272 @@
+"""The student edition: what students receive, made from the course by one command.
+
+    make_edition(root, "it", target)   ->  target/<course>-it/  and  target/<course>-it.zip
+
+It holds the release notebooks of the language (``it``, ``en``, or ``both``), the vendored data, a README
+in the students' language, a student ``nbgrader_config.py`` with only what the Validate button needs, and
+the minimal environment: ``requirements.txt`` (pinned; copied from the lead's hashed lock
+``requirements/course.txt`` without the instructor-only packages when that file exists) and one small
+wheel, ``corso-student``, which brings
+
+- ``corso.data`` (and ``corso.files``), the only part of the course's package the notebooks import;
+- the student-only JupyterLab, the way nbgrader documents it (nbgrader 0.9.6
+  ``docs/source/user_guide/installation.rst``, "Disabling extensions"): the lab extensions
+  ``@jupyter/nbgrader:formgrader``, ``:create-assignment``, ``:course-list``, ``:assignment-list`` (and
+  ``:menu``, the "Nbgrader" menu that would otherwise remain) and the
+  server extensions ``nbgrader.server_extensions.formgrader``, ``.course_list``, ``.assignment_list``
+  disabled, at the environment's level (``sys_prefix``), through the ``.d`` config folders that
+  ``jupyter labextension disable --level=sys_prefix`` / ``jupyter server extension disable --sys-prefix``
+  also write to (``etc/jupyter/labconfig/page_config.d``, ``etc/jupyter/jupyter_server_config.d``), so it
+  holds however the student starts JupyterLab from that environment;
+- ``corso_student``, the bilingual Validate handler that replaces nbgrader's ``validate_assignment``
+  server extension on the same routes;
+- for an edition with Italian, JupyterLab's interface in Italian by default (``overrides.d``).
+
+No solution, hidden test, executed solution or source notebook goes in (tests/test_edition.py scans every
+byte, inside the zips too). Writing is idempotent: the same course gives the same bytes (sorted zip
+entries, fixed times), unchanged files are not rewritten, and files that are no longer part of the
+edition are removed.
+"""
+
+import base64
+import hashlib
+import io
+import json
+import re
+import tomllib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from corso.build import load_config
+from corso.files import write_atomic
+from corso.lessons import find_lessons
+
+HERE = Path(__file__).resolve().parent
+STUDENT = HERE / "student"
+EDITION_LANGUAGES = {"it": ("it",), "en": ("en",), "both": ("it", "en")}
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+WHEEL_NAME = "corso_student"
+
+# Instructor-only packages left out of the students' environment: the notebook test runner (nbval), the
+# gradebook's PostgreSQL driver and the grading progress bar. Everything else in the course's runtime is
+# what the notebooks import or what JupyterLab and the Validate button need (nbgrader requires `notebook`).
+INSTRUCTOR_ONLY = {"nbval", "psycopg", "psycopg-binary", "psycopg-c", "tqdm"}
+ITALIAN_ONLY = {"jupyterlab-language-pack-it-it"}
+
+# nbgrader 0.9.6 docs/source/user_guide/installation.rst, "Disabling extensions": the exact names; plus
+# "@jupyter/nbgrader:menu", which the docs do not list: that plugin of nbgrader's lab extension adds an
+# "Nbgrader" menu (Assignment List, Course List, Formgrader, Create assignment) to every JupyterLab, even
+# with the tools themselves disabled (found by tests/test_edition_browser.py).
+DISABLED_LAB_EXTENSIONS = ["@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:course-list",
+                           "@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:formgrader",
+                           "@jupyter/nbgrader:menu"]
+DISABLED_SERVER_EXTENSIONS = ["nbgrader.server_extensions.assignment_list", "nbgrader.server_extensions.course_list",
+                              "nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.validate_assignment"]
+
+TITLES = {"it": "Introduzione a PyTorch: le lezioni", "en": "An introduction to PyTorch: the lessons"}
+
+
+class EditionError(Exception):
+    """The edition cannot be made (an unknown language, a lesson not built)."""
+
+
+@dataclass(frozen=True)
+class Edition:
+    folder: Path
+    zip: Path
+    written: tuple  # paths (re)written by this run: empty when nothing changed
+
+
+def _normalize(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_name(line):
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+    return _normalize(match.group(1)) if match else None
+
+
+def _excluded(languages):
+    return INSTRUCTOR_ONLY | (set() if "it" in languages else ITALIAN_ONLY)
+
+
+def student_pins(pyproject_text, languages):
+    """The pinned runtime from pyproject.toml's dependencies, without the instructor-only packages."""
+    dependencies = tomllib.loads(pyproject_text)["project"]["dependencies"]
+    excluded = _excluded(languages)
+    return [dep for dep in dependencies if _requirement_name(dep) not in excluded]
+
+
+def student_lock(lock_text, languages):
+    """A pip-compile ``--generate-hashes`` lock without the instructor-only packages, and without what only
+    they needed (a package stays while one package that is kept lists it in its ``# via`` lines)."""
+    blocks, header, current = [], [], None
+    for line in lock_text.splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            current = {"name": _requirement_name(line), "lines": [line], "via": set()}
+            blocks.append(current)
+        elif current is None:
+            header.append(line)
+        else:
+            current["lines"].append(line)
+            via = re.match(r"\s*#\s+(?:via\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+            if via and "#" in line and "--hash" not in line:
+                current["via"].add(_normalize(via.group(1)))
+    removed = set(_excluded(languages))
+    while True:
+        more = {b["name"] for b in blocks if b["name"] not in removed and b["via"] and b["via"] <= removed}
+        if not more:
+            break
+        removed |= more
+    kept = [line for b in blocks if b["name"] not in removed for line in b["lines"]]
+    return "\n".join(header + kept) + "\n"
+
+
+def _record_hash(data):
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def deterministic_zip(files):
+    """Zip bytes of {name: bytes}: sorted entries, fixed times and modes, so equal input gives equal bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, files[name])
+    return out.getvalue()
+
+
+def _jupyter_config(languages):
+    """{path under the environment's prefix: bytes}: the student-only JupyterLab."""
+    server = {"ServerApp": {"jpserver_extensions": {
+        **{name: False for name in DISABLED_SERVER_EXTENSIONS}, WHEEL_NAME: True}}}
+    page = {"disabledExtensions": {name: True for name in DISABLED_LAB_EXTENSIONS}}
+    overrides = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+    if languages[0] == "it":
+        overrides["@jupyterlab/translation-extension:plugin"] = {"locale": "it_IT"}
+    # "zz-" sorts after nbgrader.json: the .d files are merged in name order, the last one wins.
+    files = {"etc/jupyter/jupyter_server_config.d/zz-corso-student.json": server,
+             "etc/jupyter/labconfig/page_config.d/zz-corso-student.json": page,
+             "share/jupyter/lab/settings/overrides.d/zz-corso-student.json": overrides}
+    return {path: (json.dumps(data, indent=2, sort_keys=True) + "\n").encode() for path, data in files.items()}
+
+
+def student_wheel(root, languages):
+    """(file name, bytes) of the ``corso-student`` wheel for this edition."""
+    package = {
+        "corso/__init__.py": b'"""The part of the course\'s package that the lesson notebooks import."""\n',
+        "corso/data.py": (Path(root) / "corso" / "data.py").read_bytes(),
+        "corso/files.py": (Path(root) / "corso" / "files.py").read_bytes(),
+        f"{WHEEL_NAME}/__init__.py": (STUDENT / WHEEL_NAME / "__init__.py").read_bytes(),
+    }
+    data = _jupyter_config(languages)
+    version = "1.0+" + hashlib.sha256(json.dumps(
+        {name: hashlib.sha256(content).hexdigest() for name, content in {**package, **data}.items()},
+        sort_keys=True).encode()).hexdigest()[:12]
+    dist = f"{WHEEL_NAME}-{version}"
+    files = dict(package)
+    files.update({f"{dist}.data/data/{path}": content for path, content in data.items()})
+    files[f"{dist}.dist-info/METADATA"] = (
+        f"Metadata-Version: 2.1\nName: corso-student\nVersion: {version}\n"
+        "Summary: The course's student environment: corso.data, a student-only JupyterLab, a bilingual Validate\n"
+        "Requires-Python: >=3.11\n").encode()
+    files[f"{dist}.dist-info/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: corso.edition\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    record = [f"{name},{_record_hash(content)},{len(content)}" for name, content in sorted(files.items())]
+    files[f"{dist}.dist-info/RECORD"] = ("\n".join(record + [f"{dist}.dist-info/RECORD,,"]) + "\n").encode()
+    return f"{dist}-py3-none-any.whl", deterministic_zip(files)
+
+
+def requirements(root, languages, wheel_name, wheel_bytes):
+    """requirements.txt: the lock (hashed) when ``requirements/course.txt`` exists, else the exact pins."""
+    lock = Path(root) / "requirements" / "course.txt"
+    wheel_line = f"./wheels/{wheel_name}"
+    if lock.is_file():
+        text = student_lock(lock.read_text(), languages)
+        digest = hashlib.sha256(wheel_bytes).hexdigest()
+        return (f"# The course's locked runtime for students (from requirements/course.txt, generated by corso edition)\n"
+                f"{text}{wheel_line} \\\n    --hash=sha256:{digest}\n")
+    pins = student_pins((Path(root) / "pyproject.toml").read_text(), languages)
+    return ("# The course's pinned runtime for students (from pyproject.toml, generated by corso edition)\n"
+            + "".join(f"{pin}\n" for pin in pins) + f"{wheel_line}\n")
+
+
+def student_nbgrader_config(root):
+    """What nbgrader's Validator reads: the course id and the per-cell limits; no import of the course."""
+    config = load_config(root)
+    lines = ['"""nbgrader settings for the Validate button (the student edition; generated by corso edition)."""',
+             "", "c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)", ""]
+    lines.append(f"c.CourseDirectory.course_id = {config.CourseDirectory.course_id!r}")
+    for section in ("Execute", "Validator"):
+        for key, value in sorted(config.get(section, {}).items()):
+            lines.append(f"c.{section}.{key} = {value!r}")
+    return "\n".join(lines) + "\n"
+
+
+def readme(languages, lessons):
+    folders = ", ".join(f"`{lesson.id}/`" for lesson in lessons)
+    first = f"{lessons[0].id}/{lessons[0].slug}.ipynb"
+    parts = []
+    for language in languages:
+        prefix = f"{language}/" if len(languages) > 1 else ""
+        text = (STUDENT / f"README.{language}.md").read_text(encoding="utf-8")
+        parts.append(text.format(title=TITLES[language],
+                                 lessons=", ".join(f"`{prefix}{lesson.id}`" for lesson in lessons),
+                                 first=prefix + first, folders=f"{prefix}NN-…/" if prefix else folders))
+    return "\n---\n\n".join(parts)
+
+
+def edition_files(root, language):
+    """{relative path: bytes} of the edition's folder."""
+    if language not in EDITION_LANGUAGES:
+        raise EditionError(f"unknown language {language!r}: it, en or both")
+    root = Path(root)
+    languages = EDITION_LANGUAGES[language]
+    lessons = find_lessons(root)
+    files = {}
+    for lesson in lessons:
+        for lang in languages:
+            release = lesson.release(lang)
+            if not release.is_file():
+                raise EditionError(f"{release} is missing: build the course first (corso build)")
+            prefix = f"{lang}/" if len(languages) > 1 else ""
+            files[f"{prefix}{lesson.id}/{release.name}"] = release.read_bytes()
+    files["data/README.md"] = (root / "data" / "README.md").read_bytes()
+    for archive in sorted((root / "data" / "mnist").glob("*.gz")):
+        files[f"data/mnist/{archive.name}"] = archive.read_bytes()
+    wheel_name, wheel = student_wheel(root, languages)
+    files[f"wheels/{wheel_name}"] = wheel
+    files["requirements.txt"] = requirements(root, languages, wheel_name, wheel).encode()
+    files["nbgrader_config.py"] = student_nbgrader_config(root).encode()
+    files["README.md"] = readme(languages, lessons).encode()
+    return files
+
+
+def _write_if_changed(path, content, written):
+    if not path.is_file() or path.read_bytes() != content:
+        write_atomic(path, content)
+        written.append(path)
+
+
+def make_edition(root, language, target):
+    """Make (or bring up to date) ``target/<course id>-<language>/`` and its zip; return what was written."""
+    root, target = Path(root), Path(target)
+    files = edition_files(root, language)
+    name = f"{load_config(root).CourseDirectory.course_id}-{language}"
+    folder, archive = target / name, target / f"{name}.zip"
+    written = []
+    for relative, content in sorted(files.items()):
+        _write_if_changed(folder / relative, content, written)
+    for path in sorted(folder.rglob("*"), reverse=True):  # what an earlier edition had and this one has not
+        relative = path.relative_to(folder)
+        if relative.parts[0].startswith("."):  # e.g. a .venv made by trying the edition out: not ours
+            continue
+        if path.is_file() and relative.as_posix() not in files:
+            path.unlink()
+            written.append(path)
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    _write_if_changed(archive, deterministic_zip({f"{name}/{rel}": data for rel, data in files.items()}), written)
+    return Edition(folder, archive, tuple(written))

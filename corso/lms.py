@@ -1,0 +1,308 @@
+"""What an LMS hands out and takes back: Moodle's and Canvas's submission zips in, their grade files out.
+
+Pure functions over names, plain records and bytes; nothing here runs a notebook or touches a gradebook.
+Every naming rule is the LMS's own, read from its source (cited beside each rule):
+
+IN   ``read_entries(names)`` / ``read_zip(path)``: the entries of a "Download all submissions" zip, each with
+     the LMS's participant identifier, the student's name as the LMS wrote it, and the student's file.
+     Recognised from the entry names alone: Moodle folder-per-participant, Moodle flat, Canvas.
+OUT  ``moodle_worksheet(records)``: Moodle's offline grading worksheet (CSV) for "Upload grading worksheet";
+     ``canvas_gradebook(records, ...)``: Canvas's gradebook import CSV;
+     ``moodle_feedback_zip(records)``: feedback files for "Upload multiple feedback files in a zip".
+"""
+
+import csv
+import html
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePosixPath
+
+MOODLE_FOLDERS, MOODLE_FLAT, CANVAS = "moodle-folders", "moodle-flat", "canvas"
+
+
+class LmsFormatError(ValueError):
+    """The zip's entry names follow no LMS layout this module knows."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file of an LMS download."""
+
+    layout: str         # MOODLE_FOLDERS, MOODLE_FLAT or CANVAS
+    participant: str    # Moodle: the participant id of the assignment; Canvas: the user id (or anon_<id>)
+    name: str           # the student's name as the LMS wrote it in the file name (Canvas: a lowercase slug)
+    path: str           # the entry's name in the zip
+    filename: str       # the student's own file name (Moodle folders: the path inside the student's folder)
+    late: bool = False  # Canvas marks late submissions in the name; Moodle does not
+    plugin: str = ""    # Moodle: the submission plugin ("file", "onlinetext"); Canvas: ""
+    attachment: str = ""  # Canvas: the attachment id
+
+
+# ---------------------------------------------------------------------------------------------------
+# IN: Moodle
+#
+# moodle/moodle mod/assign/classes/downloader.php (get_student_prefix, load_submissionplugin_filelist):
+#   prefix = clean_filename(str_replace('_', ' ', fullname) . '_' . get_uniqueid_for_user(userid))
+#   (anonymous submissions: fullname = get_string('participant') = "Participant")
+#   folders (the default since 3.1, user preference assign_downloadasfolders = 1):
+#       clean_filename(prefix . '_' . subtype . '_' . type) . filepath . filename
+#       ("..._assignsubmission_file/tensors.ipynb"; before 4.1 the folder ended in "_": "..._file_/...")
+#   flat: clean_filename(prefix . '_' . subtype . '_' . type . '_' . filename)
+# lib/moodlelib.php clean_param(PARAM_FILE) (what clean_filename applies) deletes control characters and
+#   & < > " ` | ' : \ /  -- so "Nicolò D'Amico" is written "Nicolò DAmico"; underscores in a name became spaces.
+# The reading rule is Moodle's own, from mod/assign/feedback/file/importziplib.php
+# (is_valid_filename_for_import): each path part is split on "_" into at most 5 pieces
+# fullname, participant id (numeric), plugin subtype, plugin type, rest; the first part that fits wins.
+
+MOODLE_SUBMISSION_SUBTYPE = "assignsubmission"
+_PARAM_FILE_DELETED = re.compile(r"[\x00-\x1f\x7f&<>\"`|':\\/]")
+
+
+def moodle_clean_filename(text):
+    """Moodle's clean_filename (clean_param PARAM_FILE, lib/moodlelib.php)."""
+    cleaned = _PARAM_FILE_DELETED.sub("", text)
+    return "" if cleaned in (".", "..") else cleaned
+
+
+def _moodle_entry(path):
+    parts = path.split("/")
+    for index, part in enumerate(parts):
+        info = part.split("_", 4)  # PHP explode("_", $pathpart, 5)
+        if len(info) < 4 or not info[1].isdigit() or info[2] != MOODLE_SUBMISSION_SUBTYPE or not info[3]:
+            continue
+        rest = [info[4]] if len(info) == 5 else [""]
+        inside = "/".join(piece for piece in rest + parts[index + 1:] if piece)
+        if not inside:
+            return None
+        layout = MOODLE_FOLDERS if index + 1 < len(parts) else MOODLE_FLAT
+        return Entry(layout, str(int(info[1])), info[0], path, inside, plugin=info[3])
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# IN: Canvas
+#
+# instructure/canvas-lms lib/content_zipper.rb (add_submission, get_filename, add_upload_submission):
+#   users_name = sortable_name ("D'Amico, Nicolò"), "_<digits>_" collapsed, downcased (sanitize_user_name)
+#   filename = [users_name, submission.late? ? "LATE" : nil, user_id].compact.join("_"), then every
+#     non-word character deleted (sanitize_file_name: gsub(/[^[[:word:]]]/, "")) -> "damiconicolò_LATE_1001"
+#   anonymous grading: users_name is nil and the id is "anon_<anonymous_id>"
+#   each uploaded file: "#{filename}_#{attachment.id}_#{display_name}" (display_name with \x00 / \ : * ? " < > |
+#     replaced by "_"); only the current attempt's files are zipped, flat, no folders.
+# Canvas's own reading rule for these names (app/models/assignment.rb infer_comment_context_from_filename):
+#   split the base name on "_"; the first two all-digit pieces are the user id and the attachment id.
+
+_CANVAS_ANON = re.compile(r"^(?:(LATE)_)?anon_([A-Za-z0-9]+)_(\d+)_(.+)$")
+
+
+def _canvas_entry(path):
+    if "/" in path:
+        return None
+    anonymous = _CANVAS_ANON.match(path)
+    if anonymous:
+        late, anon_id, attachment, filename = anonymous.groups()
+        return Entry(CANVAS, f"anon_{anon_id}", "", path, filename, late=bool(late), attachment=attachment)
+    pieces = path.split("_")
+    digits = [i for i, piece in enumerate(pieces) if re.fullmatch(r"\d+", piece)][:2]
+    if len(digits) < 2 or digits[1] != digits[0] + 1 or digits[1] + 1 >= len(pieces):
+        return None
+    name_pieces = pieces[:digits[0]]
+    late = bool(name_pieces) and name_pieces[-1] == "LATE"
+    if late:
+        name_pieces = name_pieces[:-1]
+    name = "_".join(name_pieces)
+    if not re.fullmatch(r"\w*", name):  # sanitize_file_name left only word characters
+        return None
+    filename = "_".join(pieces[digits[1] + 1:])
+    return Entry(CANVAS, pieces[digits[0]], name, path, filename, late=late, attachment=pieces[digits[1]])
+
+
+# ---------------------------------------------------------------------------------------------------
+# IN: recognition
+
+def _ignored(name):
+    """Folders and the files an unzip tool or an OS adds (Moodle's importer skips hidden files too)."""
+    base = PurePosixPath(name).name
+    return name.endswith("/") or name.startswith("__MACOSX/") or base.startswith((".", "~"))
+
+
+def detect(names):
+    """The layout of a zip with these entry names: MOODLE_FOLDERS, MOODLE_FLAT, CANVAS, or None."""
+    files = [name for name in names if not _ignored(name)]
+    if not files:
+        return None
+    moodle = [_moodle_entry(name) for name in files]
+    if all(moodle):
+        return MOODLE_FOLDERS if any(entry.layout == MOODLE_FOLDERS for entry in moodle) else MOODLE_FLAT
+    if all(_canvas_entry(name) for name in files):
+        return CANVAS
+    return None
+
+
+def read_entries(names):
+    """The entries of an LMS download, from the zip's entry names (in their order); LmsFormatError when the
+    names follow no known layout (then it is one of the course's own layouts, or not a submission zip)."""
+    layout = detect(names)
+    if layout is None:
+        files = [name for name in names if not _ignored(name)]
+        strays = [name for name in files if not _moodle_entry(name) and not _canvas_entry(name)][:3]
+        raise LmsFormatError(f"not a Moodle or Canvas submissions zip (e.g. {strays or files[:3]})")
+    parse = _canvas_entry if layout == CANVAS else _moodle_entry
+    return [parse(name) for name in names if not _ignored(name)]
+
+
+def read_zip(path):
+    """``read_entries`` over a zip file's entry names."""
+    with zipfile.ZipFile(path) as archive:
+        return read_entries(archive.namelist())
+
+
+def by_participant(entries):
+    """{participant id: [entries]} in first-seen order: one student's files together."""
+    grouped = {}
+    for entry in entries:
+        grouped.setdefault(entry.participant, []).append(entry)
+    return grouped
+
+
+# ---------------------------------------------------------------------------------------------------
+# OUT: the records the grader hands over
+
+@dataclass(frozen=True)
+class GradeRecord:
+    """One student's result, as the LMS knows the student."""
+
+    participant: str     # Moodle participant id (from the download) / Canvas user id
+    name: str
+    score: float
+    max_score: float
+    comment: str = ""    # plain text, one problem per line
+    email: str = ""
+    feedback: object = None  # path of an HTML feedback file, or None
+
+
+def _number(value):
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
+# ---------------------------------------------------------------------------------------------------
+# OUT: Moodle's offline grading worksheet
+#
+# moodle/moodle mod/assign/feedback/offline/importgradeslib.php (assignfeedback_offline_grade_importer):
+#   columns are found by their header, compared with get_string() in the importing user's language:
+#   get_string('recordid', 'assign') "Identifier", get_string('grade') "Grade",
+#   get_string('lastmodifiedgrade', 'assign') "Last modified (grade)" (all three required), and each
+#   feedback plugin's editor field by its description: assignfeedback_comments get_editor_fields()
+#   -> get_string('pluginname', 'assignfeedback_comments') "Feedback comments" (a feedback column at index 0
+#   is ignored: !empty($details['index'])). The participant id is what follows
+#   get_string('hiddenuser', 'assign') "Participant " in the Identifier.
+# mod/assign/feedback/offline/locallib.php (process_import_grades): the grade goes through unformat_float;
+#   a row is skipped when the grade is empty or negative, above the assignment's maximum, equal to the
+#   current grade, or older (Last modified (grade) + 60 s) than the grade already in Moodle unless
+#   "ignore modified" is ticked; feedback comments are stored as HTML (commentformat FORMAT_HTML).
+# mod/assign/gradingtable.php: the downloaded worksheet also has "Full name", "Email address",
+#   "Maximum grade" (get_string('maxgrade', 'assign')): informative, the importer ignores them.
+# lang/en/assign.php, lang/en/moodle.php, assignfeedback_comments lang: the English strings below.
+# A Moodle used in Italian compares the headers with the Italian strings: pass ``headers`` from that
+# language pack, or switch the Moodle session to English for the upload.
+
+MOODLE_HEADERS_EN = {
+    "identifier": "Identifier",
+    "participant": "Participant ",
+    "fullname": "Full name",
+    "email": "Email address",
+    "grade": "Grade",
+    "maxgrade": "Maximum grade",
+    "modified": "Last modified (grade)",
+    "comments": "Feedback comments",
+}
+
+
+def moodle_comment_html(comment):
+    """A plain-text comment as the HTML Moodle stores for feedback comments (one line per problem)."""
+    return "<br>".join(html.escape(line) for line in comment.splitlines() if line.strip())
+
+
+def moodle_worksheet(records, modified=None, headers=MOODLE_HEADERS_EN):
+    """The worksheet CSV (str, UTF-8 text, comma separated) for Moodle's "Upload grading worksheet".
+
+    ``modified`` is the time written as "Last modified (grade)" (default: now); Moodle keeps a grade that
+    was changed in Moodle after it unless the upload ticks "Allow updating records that have been
+    modified more recently in Moodle than in the spreadsheet".
+    """
+    stamp = (modified or datetime.now()).strftime("%Y-%m-%d %H:%M:%S")  # a form PHP's strtotime reads
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    keys = ["identifier", "fullname", "email", "grade", "maxgrade", "modified", "comments"]
+    writer.writerow([headers[key] for key in keys])
+    for record in records:
+        if not str(record.participant).isdigit():
+            raise ValueError(f"{record.name}: a Moodle participant id is a number, not {record.participant!r}")
+        writer.writerow([f"{headers['participant']}{record.participant}", record.name, record.email,
+                         _number(record.score), _number(record.max_score), stamp,
+                         moodle_comment_html(record.comment)])
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------------
+# OUT: Canvas's gradebook import
+#
+# instructure/canvas-lms app/models/gradebook_importer.rb:
+#   header row: row[0] includes "Student", row[1] includes "ID", more than 3 columns, and the last student
+#   column is "Section" (optionally "SIS User ID", "SIS Login ID" before it); every later column is an
+#   assignment, "Title (id)" (Assignment.title_and_id: /\A(.*)\s\((\d+)\)\z/, app/models/assignment.rb),
+#   a title without an id creates a new assignment; a row whose first cell includes "Points Possible"
+#   gives the maximum; students are found by the "ID" column (Canvas user id), then SIS ids, then name;
+#   the delimiter is "," or ";" (sniffed), decimal commas are read as points.
+# The gradebook import has no comment column: feedback reaches Canvas students another way (SpeedGrader,
+# or submission comments).
+
+def canvas_gradebook(records, assignment_title, assignment_id=None, section=""):
+    """The gradebook CSV (str) that Canvas's Grades > Import reads: one assignment column."""
+    column = f"{assignment_title} ({assignment_id})" if assignment_id is not None else assignment_title
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
+    maxima = {record.max_score for record in records}
+    if len(maxima) == 1:
+        writer.writerow(["    Points Possible", "", "", "", "", _number(maxima.pop())])
+    for record in records:
+        if not str(record.participant).isdigit():
+            raise ValueError(f"{record.name}: Canvas finds students by user id, not {record.participant!r}")
+        writer.writerow([record.name, record.participant, "", "", section, _number(record.score)])
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------------
+# OUT: Moodle's "Upload multiple feedback files in a zip"
+#
+# moodle/moodle mod/assign/feedback/file/importziplib.php (is_valid_filename_for_import, import_zip_files):
+#   a path part "fullname_participantid_assignfeedback_file[_rest]" names the student (by participant id)
+#   and the plugin (get_plugin_by_type('assignfeedback', 'file')); what follows is the file's name in the
+#   student's feedback area. Names must not contain "_" before the id (Moodle wrote spaces) nor the
+#   characters clean_filename deletes; hidden files ("." or "~" first) are skipped.
+
+def moodle_feedback_name(record, filename="feedback.html"):
+    fullname = moodle_clean_filename(record.name.replace("_", " ")) or "Participant"
+    return f"{fullname}_{record.participant}_assignfeedback_file/{filename}"
+
+
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same records give the same bytes
+
+
+def moodle_feedback_zip(records, filename="feedback.html"):
+    """The zip (bytes) of every record's feedback file, one folder per participant, sorted, fixed times."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        named = sorted(((moodle_feedback_name(r, filename), r) for r in records if r.feedback), key=lambda p: p[0])
+        for name, record in named:
+            info = zipfile.ZipInfo(name, ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            with open(record.feedback, "rb") as handle:
+                archive.writestr(info, handle.read())
+    return out.getvalue()
