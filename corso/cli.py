@@ -6,6 +6,8 @@
     corso grade LESSON SUBMISSIONS [--jobs N] [--workdir grading] [--db URL] [--timeout S]
                                autograde a folder or zip of submissions: feedback, grades CSV, summary
     corso check NOTEBOOK       a student's self-check: run the notebook, list the failing tests (exit 1)
+    corso edition LANG [--target editions]
+                               the student edition (it, en or both): a folder and a zip, with no answer in it
 """
 
 import argparse
@@ -41,6 +43,9 @@ def parser():
     grade_parser.add_argument("--timeout", type=int, help="seconds a cell may run (default: nbgrader_config.py)")
     check_parser = verbs.add_parser("check", help="self-check a notebook before submitting it")
     check_parser.add_argument("notebook", type=Path)
+    edition_parser = verbs.add_parser("edition", help="make the student edition of a language (folder and zip)")
+    edition_parser.add_argument("language", choices=["it", "en", "both"])
+    edition_parser.add_argument("--target", type=Path, default=Path("editions"), help="where (default: editions/)")
     return parser
 
 
@@ -48,11 +53,11 @@ def main(argv=None):
     args = parser().parse_args(argv)
     # nbgrader runs helper programs (alembic) by name: find them beside this Python, venv activated or not.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    from corso import build, check, course, data, grade, lessons
+    from corso import build, check, course, data, edition, grade, lessons
     try:
         return VERBS[args.verb](args)
     except (course.CourseError, lessons.SourceError, build.BuildError, data.DataError, grade.GradingError,
-            check.CheckError) as error:
+            check.CheckError, edition.EditionError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -98,7 +103,19 @@ def run_check(args):
     return 1 if failures else 0
 
 
-VERBS = {"data": run_data, "build": run_build, "grade": run_grade, "check": run_check}
+def run_edition(args):
+    from corso import edition
+    from corso.course import course_root
+    root = course_root(args.root)
+    target = args.target if args.target.is_absolute() else root / args.target
+    made = edition.make_edition(root, args.language, target)
+    for path in made.written:
+        print(f"wrote {path}")
+    print(f"{made.folder}\n{made.zip}" + ("" if made.written else "  (up to date)"))
+    return 0
+
+
+VERBS = {"data": run_data, "build": run_build, "grade": run_grade, "check": run_check, "edition": run_edition}
 
 if __name__ == "__main__":
     sys.exit(main())

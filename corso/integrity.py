@@ -39,7 +39,7 @@ class ExecuteSurvivingCrashes(Execute):
             return cell, resources
         if not self._kernel_died:
             try:
-                return super().preprocess_cell(cell, resources, index)
+                return self.execute_cell(cell, index, store_history=self.kept_in_history(cell)), resources
             except CellTimeoutError:  # nbclient gave up waiting for output: stop the cell, go on with the next
                 self.km.interrupt_kernel()
                 cell.outputs.append(TIMED_OUT)
@@ -48,6 +48,10 @@ class ExecuteSurvivingCrashes(Execute):
                 self._kernel_died = True
         cell.outputs.append(KERNEL_DIED)
         return cell, resources
+
+    def kept_in_history(self, cell):
+        """Whether the kernel keeps the cell in its input history (In, _ih): every cell, unless a subclass says."""
+        return True
 
 
 class HideTestTracebacks(NbGraderPreprocessor):

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from project import ROOT
+from submissions import filled_release, secret_lines
 
-from conftest import ROOT
 from corso import edition
 from corso.lessons import find_lessons, read_source
-from submissions import filled_release, secret_lines
 
 LESSONS = find_lessons(ROOT)
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
@@ -141,7 +141,8 @@ def test_student_jupyterlab_configuration(editions):
         record = archive.read(next(n for n in archive.namelist() if n.endswith("dist-info/RECORD"))).decode()
         assert all(name in record for name in archive.namelist())
     server = data["etc/jupyter/jupyter_server_config.d/zz-corso-student.json"]["ServerApp"]["jpserver_extensions"]
-    assert server == {"nbgrader.server_extensions.assignment_list": False, "nbgrader.server_extensions.course_list": False,
+    assert server == {"nbgrader.server_extensions.assignment_list": False,
+                      "nbgrader.server_extensions.course_list": False,
                       "nbgrader.server_extensions.formgrader": False,
                       "nbgrader.server_extensions.validate_assignment": False, "corso_student": True}
     page = data["etc/jupyter/labconfig/page_config.d/zz-corso-student.json"]["disabledExtensions"]
@@ -206,7 +207,8 @@ jupyterlab-language-pack-it-it==4.5.post3 \\
     # via corso (pyproject.toml)
 """
     kept = edition.student_lock(lock, ("it",))
-    names = {edition._requirement_name(line) for line in kept.splitlines() if line and not line[0].isspace() and line[0] != "#"}
+    names = {edition._requirement_name(line) for line in kept.splitlines()
+             if line and not line[0].isspace() and line[0] != "#"}
     assert names == {"jinja2", "nbgrader", "packaging", "jupyterlab-language-pack-it-it"}
     assert "--hash=sha256:bbbb" in kept and "pip-compile" in kept
     assert "jupyterlab-language-pack-it-it" not in edition.student_lock(lock, ("en",))

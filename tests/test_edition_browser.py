@@ -10,13 +10,13 @@ import os
 
 import nbformat
 import pytest
+from labpage import VIEWPORT, JupyterLab, NotebookPage, ServerError, launch_chromium
 from playwright.sync_api import sync_playwright
+from project import ROOT
+from test_edition import install_edition
 
-from conftest import ROOT
 from corso import edition
 from corso.lessons import find_lessons, nbgrader_meta
-from labpage import VIEWPORT, JupyterLab, NotebookPage, ServerError, launch_chromium
-from test_edition import install_edition
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = ROOT / "test-artifacts" / "edition-browser"

@@ -220,7 +220,8 @@ def test_moodle_worksheet_refuses_an_id_moodle_would_not_find():
 def canvas_import(text):
     first = text.splitlines()[0]
     delimiter = ";" if len(next(csv.reader([first], delimiter=";"))) > len(next(csv.reader([first]))) else ","
-    rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if not re.fullmatch(r"[;, ]*", ",".join(row))]
+    rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)
+            if not re.fullmatch(r"[;, ]*", ",".join(row))]
     header = rows[0]
     assert len(header) > 3 and "Student" in header[0] and "ID" in header[1], "Invalid header row"
     student_columns = 3
@@ -242,7 +243,7 @@ def canvas_import(text):
 
 def test_canvas_gradebook_imports():
     canvas_records = [lms.GradeRecord(str(uid), f"{last}, {first}", r.score, r.max_score)
-                      for (first, last, _, uid), r in zip(STUDENTS, records())]
+                      for (first, last, _, uid), r in zip(STUDENTS, records(), strict=True)]
     text = lms.canvas_gradebook(canvas_records, "01 Tensori", assignment_id=4521)
     assignments, points, grades = canvas_import(text)
     assert assignments == [("01 Tensori", "4521")]

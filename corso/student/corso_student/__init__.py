@@ -19,8 +19,8 @@ import textwrap
 import traceback
 from pathlib import Path
 
-from nbgrader.server_extensions.validate_assignment import handlers as nbgrader_validate
 from jupyter_server.utils import url_path_join
+from nbgrader.server_extensions.validate_assignment import handlers as nbgrader_validate
 
 DEAD_KERNEL = (
     "Il kernel si è fermato durante la verifica: il codice del notebook ha chiuso Python (per esempio "
