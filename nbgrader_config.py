@@ -28,14 +28,17 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE / LA TUA RISPOSTA QUI"
 # nbgrader's default of 30 s; a cell that runs past it is stopped and the submission scores what passed).
 c.Execute.timeout = 120
 
-# Grading: a kernel that dies does not abort the submission (the tests that ran keep their points) ...
+# Grading: student code runs in the sandbox, each graded test checked by the kernel's guard (corso.grading),
+# and a kernel that dies does not abort the submission (the tests that ran keep their points) ...
 c.Autograde.autograde_preprocessors = [
-    "corso.integrity.ExecuteSurvivingCrashes",
+    "corso.grading.run.GuardedExecute",
     *[p for p in Autograde.class_traits()["autograde_preprocessors"].default() if p is not Execute],
 ]
-# ... and the feedback students get back hides hidden tests: their source and the traceback lines.
+# ... and the feedback students get back hides hidden tests: their source, the traceback lines, and any line
+# of them that a student's cell printed.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "corso.integrity.HideTestTracebacks",
+    "corso.integrity.ScrubHiddenTests",
     *GenerateFeedback.class_traits()["preprocessors"].default(),
 ]

@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from mnist import mnist_rows, row  # noqa: E402
 from submissions import filled_release  # noqa: E402
 
-from corso.build import build, execute_notebook, load_config  # noqa: E402
+from corso.build import build, execute_notebook  # noqa: E402
 from corso.check import self_check  # noqa: E402
-from corso.grade import GradingCourse  # noqa: E402
+from corso.course import GradingCourse, load_config  # noqa: E402
 from corso.lessons import find_lessons  # noqa: E402
 
 MARKERS = ("<!-- benchmarks:start -->", "<!-- benchmarks:end -->")

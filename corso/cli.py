@@ -3,8 +3,9 @@
     corso data                 unpack and verify the vendored MNIST under data/
     corso build                build release/, solutions/ and notebooks/ from source/
     corso build --check        exit 1, naming each stale generated file, if the build would change anything
-    corso grade LESSON SUBMISSIONS [--jobs N] [--workdir grading] [--db URL] [--timeout S]
-                               autograde a folder or zip of submissions: feedback, grades CSV, summary
+    corso grade LESSON SUBMISSIONS [--jobs N] [--workdir grading] [--db URL] [--timeout S] [--no-sandbox]
+                               autograde a folder, zip or LMS download of submissions, each in a sandbox:
+                               feedback, grades CSV (and the LMS's files), summary
     corso check NOTEBOOK       a student's self-check: run the notebook, list the failing tests (exit 1)
     corso edition LANG [--target editions]
                                the student edition (it, en or both): a folder and a zip, with no answer in it
@@ -41,6 +42,8 @@ def parser():
     grade_parser.add_argument("--workdir", type=Path, help="the grading folder (default: grading/)")
     grade_parser.add_argument("--db", help="gradebook database URL (default: SQLite in the grading folder)")
     grade_parser.add_argument("--timeout", type=int, help="seconds a cell may run (default: nbgrader_config.py)")
+    grade_parser.add_argument("--no-sandbox", action="store_true",
+                              help="run student code without the sandbox (it runs as you: only for trusted work)")
     check_parser = verbs.add_parser("check", help="self-check a notebook before submitting it")
     check_parser.add_argument("notebook", type=Path)
     edition_parser = verbs.add_parser("edition", help="make the student edition of a language (folder and zip)")
@@ -53,15 +56,15 @@ def main(argv=None):
     args = parser().parse_args(argv)
     # nbgrader runs helper programs (alembic) by name: find them beside this Python, venv activated or not.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    from corso import build, check, course, data, edition, grade, lessons
+    from corso import build, check, course, data, edition, grading, lessons
     try:
         return VERBS[args.verb](args)
-    except (course.CourseError, lessons.SourceError, build.BuildError, data.DataError, grade.GradingError,
+    except (course.CourseError, lessons.SourceError, build.BuildError, data.DataError, grading.GradingError,
             check.CheckError, edition.EditionError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as interrupted:
+        print(str(interrupted) or "interrupted", file=sys.stderr)
         return 130
 
 
@@ -85,14 +88,14 @@ def run_build(args):
 def run_grade(args):
     from tqdm import tqdm
 
-    from corso import grade
     from corso.course import course_root, find_lesson
+    from corso.grading import grade_class
+    from corso.grading.report import summary
     root = course_root(args.root)
-    report = grade.grade_class(root, find_lesson(root, args.lesson), args.submissions,
-                               args.workdir or root / "grading", db_url=args.db, jobs=args.jobs,
-                               timeout=args.timeout,
-                               progress=lambda total: tqdm(total=total, unit="submission", file=sys.stderr))
-    print(grade.summary(report))
+    report = grade_class(root, find_lesson(root, args.lesson), args.submissions, args.workdir or root / "grading",
+                         db_url=args.db, jobs=args.jobs, timeout=args.timeout, sandbox=not args.no_sandbox,
+                         progress=lambda total: tqdm(total=total, unit="submission", file=sys.stderr))
+    print(summary(report))
     return 0
 
 

@@ -1,7 +1,17 @@
-"""The course folder: its nbgrader configuration and its lessons, found from the folder a command runs in."""
+"""The course folder: its nbgrader configuration and its lessons, found from the folder a command runs in;
+and an nbgrader course in a folder (``GradingCourse``), where lessons are graded."""
 
+import copy
+import shutil
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, SaveAutoGrades
 from traitlets.config.loader import PyFileConfigLoader
 
 from corso.lessons import find_lessons
@@ -35,3 +45,92 @@ def find_lesson(root, lesson_id):
             return lesson
     raise CourseError(f"no lesson {lesson_id!r} in {Path(root, 'source')} "
                       f"(lessons: {', '.join(lesson.id for lesson in lessons) or 'none'})")
+
+
+class GradingCourse:
+    """An nbgrader course folder for grading the course's lessons."""
+
+    def __init__(self, root, workdir, db_url=None, timeout=None, sandbox=True):
+        self.root = Path(root).resolve()
+        self.workdir = Path(workdir).resolve()
+        self.config = load_config(self.root)
+        if not sandbox:  # the course's Execute step, with the kernel run as any other (--no-sandbox)
+            self.config.Autograde.autograde_preprocessors = [
+                "corso.integrity.ExecuteSurvivingCrashes" if p == "corso.grading.run.GuardedExecute" else p
+                for p in self.config.Autograde.autograde_preprocessors]
+        self.config.CourseDirectory.root = str(self.workdir)
+        self.config.CourseDirectory.release_directory = "release"
+        self.config.CourseDirectory.db_url = db_url or f"sqlite:///{self.workdir / 'gradebook.db'}"
+        if timeout:
+            self.config.Execute.timeout = timeout
+        self.workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    @property
+    def db_url(self):
+        return self.config.CourseDirectory.db_url
+
+    def api(self, config=None):
+        config = config or self.config
+        return NbGraderAPI(CourseDirectory(config=config), config=config)
+
+    def add_lesson(self, lesson):
+        """Put the lesson's source in the course and record its graded cells in the gradebook."""
+        target = self.workdir / "source" / lesson.id
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(lesson.source.parent, target)
+        self._check(self.api().generate_assignment(lesson.id, force=True, create=True), lesson.id)
+
+    def submit(self, lesson, student, notebook, modified=None):
+        """Place a student's notebook (a path or a notebook) where nbgrader collects it, with its submission time."""
+        folder = self.workdir / "submitted" / student / lesson.id
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        if isinstance(notebook, Path):
+            shutil.copyfile(notebook, folder / f"{lesson.slug}.ipynb")
+            modified = modified or notebook.stat().st_mtime
+        else:
+            nbformat.write(notebook, folder / f"{lesson.slug}.ipynb")
+        stamp = datetime.fromtimestamp(modified or time.time(), UTC)
+        (folder / "timestamp.txt").write_text(stamp.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
+
+    def autograde(self, lesson, student):
+        self._check(self.api().autograde(lesson.id, student, force=True, create=True), f"{lesson.id}/{student}")
+
+    def record(self, lesson, student, graded_folder):
+        """Write into the gradebook the scores of a submission that another process executed and graded.
+
+        ``graded_folder`` holds ``<student>/<lesson>/`` as that process's autograde left it; nbgrader's own
+        SaveAutoGrades reads the scores from it, exactly as at the end of an autograde run.
+        """
+        config = copy.deepcopy(self.config)
+        config.CourseDirectory.submitted_directory = str(graded_folder)
+        config.Autograde.sanitize_preprocessors = []
+        config.Autograde.autograde_preprocessors = [SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+        self._check(self.api(config).autograde(lesson.id, student, force=True, create=True),
+                    f"{lesson.id}/{student}")
+
+    def autograded(self, lesson, student):
+        return nbformat.read(self.workdir / "autograded" / student / lesson.id / f"{lesson.slug}.ipynb",
+                             as_version=4)
+
+    def feedback(self, lesson, student):
+        self._check(self.api().generate_feedback(lesson.id, student, force=True),
+                    f"{lesson.id}/{student} feedback")
+
+    def scores(self, lesson, student):
+        """{grade id: score, or None where a written answer awaits the instructor}; {} if never graded.
+
+        A test cell that lost its nbgrader metadata awaits manual grading in nbgrader: it counts 0 here.
+        """
+        with Gradebook(self.db_url) as gradebook:
+            try:
+                notebook = gradebook.find_submission_notebook(lesson.slug, lesson.id, student)
+            except MissingEntry:
+                return {}
+            return {grade.name: None if grade.needs_manual_grade and grade.cell.cell_type == "markdown"
+                    else grade.score for grade in notebook.grades}
+
+    @staticmethod
+    def _check(result, what):
+        if not result["success"]:
+            raise CourseError(f"{what}: {result.get('error') or ''}\n{result.get('log') or ''}")

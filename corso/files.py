@@ -5,8 +5,8 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path, content):
-    """Write ``content`` (str or bytes) to ``path`` through a temporary file in the same folder."""
+def write_atomic(path, content, mode=0o644):
+    """Write ``content`` (str or bytes) to ``path`` through a temporary file in the same folder, with ``mode``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = content.encode("utf-8") if isinstance(content, str) else content
@@ -14,7 +14,7 @@ def write_atomic(path, content):
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -6,12 +6,15 @@
   those that could not run score nothing.
 - ``HideTestTracebacks``: feedback shows a failing test's message (the bilingual assertion text) but not
   the traceback, whose lines would print hidden tests.
-- ``tampering``: the places where a student's own code rebinds what the tests rely on (``torch.allclose``,
-  ``assert_close``, builtins, ...), so that such a submission is flagged for review with the cell named.
+- ``ScrubHiddenTests``: feedback shows no line of a hidden test in any output of any cell (a student's cell
+  can print the kernel's input history, or what the test cell running it was sent).
 """
 
-import ast
+import html
+import json
+from pathlib import Path
 
+import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
@@ -65,49 +68,54 @@ class HideTestTracebacks(NbGraderPreprocessor):
         return cell, resources
 
 
-# Names the tests use, and modules whose attributes they call: rebinding any of them from a student's cell
-# could make a wrong answer pass.
-GUARDED_NAMES = {"torch", "np", "numpy", "math", "nn", "F", "builtins", "__builtins__", "isinstance", "len",
-                 "type", "abs", "all", "any", "float", "int", "range", "zip", "AssertionError", "print",
-                 "assert_close", "allclose", "isclose", "sys"}
-GUARDED_CALLS = {"setattr", "delattr", "exec", "eval", "compile", "__import__", "globals", "vars"}
+class ScrubHiddenTests(NbGraderPreprocessor):
+    """In every output of every cell, replace each line that holds a line of a hidden test (read from the
+    lesson's source in the course) with a note. Lines shorter than ``MIN_LENGTH`` are not secrets."""
+
+    MIN_LENGTH = 12
+    NOTE = "[riga di un test nascosto rimossa / hidden test line removed]"
+
+    def preprocess(self, nb, resources):
+        from nbgrader.coursedir import CourseDirectory
+        coursedir = CourseDirectory(config=self.config)
+        info = resources["nbgrader"]
+        source = Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]),
+                      f"{info['notebook']}.ipynb")
+        self.hidden = [line for line in hidden_test_lines(nbformat.read(source, as_version=4))
+                       if len(line) >= self.MIN_LENGTH]
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        for output in cell.get("outputs", []):
+            for key in ("text", "evalue"):
+                if key in output:
+                    output[key] = self._scrub(output[key])
+            if "traceback" in output:
+                output["traceback"] = [self._scrub(line) for line in output["traceback"]]
+            for mime, value in output.get("data", {}).items():
+                if isinstance(value, str):
+                    output["data"][mime] = self._scrub(value)
+                elif self._scrub(json.dumps(value)) != json.dumps(value):  # e.g. application/json
+                    output["data"][mime] = self.NOTE
+        return cell, resources
+
+    def _scrub(self, text):
+        lines = text.split("\n")
+        return "\n".join(self.NOTE if any(secret in html.unescape(line) for secret in self.hidden) else line
+                         for line in lines)
 
 
-def tampering(source):
-    """Why this student code could fool the tests (an empty list when it could not)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []  # it will fail on its own when executed
-    found = []
-    for node in ast.walk(tree):
-        targets = []
-        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
-            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if node.name in GUARDED_NAMES:
-                found.append(f"redefines {node.name}")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in GUARDED_CALLS:
-            found.append(f"calls {node.func.id}()")
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [alias.name for alias in node.names] + [getattr(node, "module", None) or ""]
-            if any(name.split(".")[0] in {"builtins", "importlib", "ctypes", "gc", "inspect"} for name in names):
-                found.append(f"imports {', '.join(alias.name for alias in node.names)}")
-        for target in _flatten(targets):
-            if _root_name(target) in GUARDED_NAMES:
-                found.append(f"rebinds {ast.unparse(target)}")
-    return sorted(set(found))
-
-
-def _flatten(targets):
-    for target in targets:
-        if isinstance(target, (ast.Tuple, ast.List)):
-            yield from _flatten(target.elts)
-        else:
-            yield target.value if isinstance(target, ast.Starred) else target
-
-
-def _root_name(node):
-    while isinstance(node, (ast.Attribute, ast.Subscript)):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
+def hidden_test_lines(source_nb):
+    """The stripped lines that appear only between hidden-test markers of the lesson's source."""
+    from corso.lessons import HIDDEN_TEST_MARKERS
+    begin, end = HIDDEN_TEST_MARKERS
+    inside, outside = set(), set()
+    for cell in source_nb.cells:
+        hidden = False
+        for line in cell.source.split("\n"):
+            stripped = line.strip()
+            if stripped in (begin, end):
+                hidden = stripped == begin
+            elif stripped:
+                (inside if hidden else outside).add(stripped)
+    return sorted(inside - outside)

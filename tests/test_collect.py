@@ -6,7 +6,7 @@ import zipfile
 
 from project import ROOT
 
-from corso.grade import collect
+from corso.grading.collect import collect
 from corso.lessons import Lesson
 
 LESSON = Lesson(ROOT, "01-tensors")
@@ -22,7 +22,7 @@ def test_folders_and_files_name_the_students(tmp_path):
     (handed_in / "carla rossi").mkdir()
     (handed_in / "carla rossi" / "tensors.ipynb").write_text("{}")
     (handed_in / "dario").mkdir()
-    collected, ignored = collect(handed_in, LESSON, tmp_path / "scratch")
+    collected, ignored, _ = collect(handed_in, LESSON, tmp_path / "scratch")
     by_student = {s.student: s for s in collected}
     assert sorted(by_student) == ["alice", "bob", "carla_rossi", "dario"]
     assert by_student["alice"].notebook.name == "tensors.ipynb"
@@ -40,7 +40,7 @@ def test_the_latest_notebook_wins(tmp_path):
     old.write_text("{}")
     new.write_text("{}")
     os.utime(old, (time.time() - 3600, time.time() - 3600))
-    (submission,), _ = collect(tmp_path / "in", LESSON, tmp_path / "scratch")
+    (submission,), _, _ = collect(tmp_path / "in", LESSON, tmp_path / "scratch")
     assert submission.notebook == new
     assert submission.problems == ["notebook named tensors-v2.ipynb, expected tensors.ipynb",
                                    "also handed in tensors-v1.ipynb: ignored, the latest wins"]
@@ -52,6 +52,6 @@ def test_a_zip_of_one_folder_is_unpacked_safely(tmp_path):
         zipped.writestr("class/alice/tensors.ipynb", "{}")
         zipped.writestr("class/bob.ipynb", "{}")
         zipped.writestr("../../escaped.ipynb", "{}")
-    collected, _ = collect(archive, LESSON, tmp_path / "scratch")
+    collected, _, _ = collect(archive, LESSON, tmp_path / "scratch")
     assert [s.student for s in collected] == ["alice", "bob"]
     assert not (tmp_path / "escaped.ipynb").exists() and not (tmp_path.parent / "escaped.ipynb").exists()

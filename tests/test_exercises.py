@@ -20,10 +20,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
-
-from conftest import ROOT
-from corso.lessons import find_lessons, nbgrader_meta
+from project import ROOT
 from submissions import answers, exercises
+
+from corso.lessons import find_lessons, nbgrader_meta
 
 pytestmark = pytest.mark.slow
 
@@ -123,7 +123,7 @@ def test_visible_tests_reject_wrong_answers(lesson):
     test_cells = {nbgrader_meta(cell)["grade_id"]: cell.source for cell in nb.cells if nbgrader_meta(cell).get("grade")}
     problems = []
     with Kernel(lesson) as kernel:
-        for index, cell in enumerate(nb.cells):
+        for cell in nb.cells:
             meta = nbgrader_meta(cell)
             if cell.cell_type != "code" or meta.get("grade"):
                 continue  # graded cells run right after each answer, below
@@ -137,7 +137,7 @@ def test_visible_tests_reject_wrong_answers(lesson):
                 if not any(kernel.run(test) for test in visible):
                     problems.append(f"{grade_id}: the visible tests accept a wrong answer ({why})")
             kernel.run(reference[grade_id])
-            for test_id, test in zip(tested[grade_id], visible):
+            for test_id, test in zip(tested[grade_id], visible, strict=True):
                 error = kernel.run(test)
                 if error:
                     problems.append(f"{grade_id}: the reference solution fails the visible test {test_id} ({error})")

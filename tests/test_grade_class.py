@@ -16,7 +16,9 @@ import pytest
 from project import ROOT
 from submissions import auto_points, exercises, filled_release, secret_lines
 
-from corso.grade import GradingCourse, grade_class, summary
+from corso.course import GradingCourse
+from corso.grading import grade_class
+from corso.grading.report import summary
 from corso.lessons import HIDDEN_TEST_MARKERS, Lesson
 
 pytestmark = pytest.mark.slow

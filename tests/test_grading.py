@@ -10,7 +10,7 @@ import pytest
 from project import ROOT
 from submissions import auto_points, exercises, filled_release
 
-from corso.grade import GradingCourse
+from corso.course import GradingCourse
 from corso.lessons import Lesson
 
 pytestmark = pytest.mark.slow

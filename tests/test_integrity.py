@@ -7,7 +7,8 @@ from submissions import filled_release
 
 from corso.check import self_check
 from corso.cli import main
-from corso.integrity import HideTestTracebacks, tampering
+from corso.grading.inspect import hints as tampering
+from corso.integrity import HideTestTracebacks
 from corso.lessons import Lesson
 
 
@@ -19,6 +20,11 @@ from corso.lessons import Lesson
     ("import builtins", "imports builtins"),
     ("setattr(torch, 'equal', lambda *a: True)", "calls setattr()"),
     ("from torch.testing import assert_close\nassert_close = print", "rebinds assert_close"),
+    ("t = torch.testing\nt.assert_close = print", "rebinds t.assert_close"),
+    ("import torch.testing as tt\ntt.assert_close = print", "rebinds tt.assert_close"),
+    ("%%capture\ntorch.equal = lambda *a: True", "rebinds torch.equal"),
+    ("get_ipython().ast_transformers.append(object())", "uses .ast_transformers"),
+    ("vars(torch)['equal'] = print", "calls vars()"),
 ])
 def test_tampering_is_spotted(code, reason):
     assert reason in tampering(code)

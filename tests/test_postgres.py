@@ -12,7 +12,7 @@ import pytest
 from project import ROOT
 from submissions import auto_points, filled_release
 
-from corso.grade import grade_class
+from corso.grading import grade_class
 from corso.lessons import Lesson
 
 pytestmark = pytest.mark.slow

@@ -49,7 +49,8 @@ WRONG_ANSWERS = {
                      forward="return self.fc2(self.relu(self.fc1(x.flatten(1))))")),
     ],
     "train_epoch": [
-        ("the mean of the batch means: the smaller last batch weighs as much as a full one", _TRAIN_EPOCH.format(body="""
+        ("the mean of the batch means: the smaller last batch weighs as much as a full one",
+         _TRAIN_EPOCH.format(body="""
     model.train()
     losses = []
     for x, y in batches:
