@@ -1,0 +1,101 @@
+"""Grade a class: collect -> inspect -> run (in the sandbox, in parallel) -> record -> report.
+
+``corso grade LESSON SUBMISSIONS``; each stage is a module of this package:
+
+- ``collect``: folders, zips and LMS downloads -> one Submission per student;
+- ``inspect``: an untrusted notebook -> what to grade, and its problem lines;
+- ``sandbox`` (with ``guard``, which runs inside it): the only code that starts student code;
+- ``run``: nbgrader's autograde of one submission with its kernel in the sandbox, results returned as data;
+- ``record``: the single writer of the gradebook, and resuming an interrupted run;
+- ``report``: the grades CSV, the LMS's files, the summary.
+
+The grading folder (``--workdir``, default ``grading/``, readable by the instructor alone) is an nbgrader
+course: ``submitted/``, ``autograded/``, ``feedback/`` (one page per student, no hidden test in it) and the
+gradebook (``gradebook.db``, SQLite, or the database at ``--db``). What a student submitted is only ever read.
+"""
+
+
+class GradingError(Exception):
+    """A class cannot be graded (no sandbox, a bad archive, nbgrader failed); the message says why."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during grading: what was finished is kept, and the same command resumes from there."""
+
+    def __init__(self, done, total, workdir):
+        super().__init__(f"interrupted: {done} of {total} submissions graded and kept in {workdir}; "
+                         "run the same command again to grade the others")
+
+
+def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, timeout=None, progress=None,
+                sandbox=True):
+    """Grade every submission of ``lesson`` found in ``submissions``; see the module's docstring."""
+    import os
+    from pathlib import Path
+
+    import nbformat
+
+    from corso.course import GradingCourse
+    from corso.data import DATA_DIR, prepare_mnist
+    from corso.grading import collect, inspect, record, report, run
+    from corso.grading.sandbox import SandboxUnavailable, check_available
+
+    if sandbox:
+        try:
+            check_available(DATA_DIR)
+        except SandboxUnavailable as error:
+            raise GradingError(f"no sandbox for student code: {error} (--no-sandbox grades without one, "
+                               "with the submissions running as you)") from None
+    prepare_mnist(DATA_DIR)  # complete before the sandbox sees it read-only
+    course = GradingCourse(root, workdir, db_url, timeout, sandbox)
+    course.workdir.chmod(0o700)
+    course.add_lesson(lesson)
+    work = course.workdir / ".work"
+    template = GradingCourse(root, work / "template", timeout=timeout, sandbox=sandbox)
+    template.add_lesson(lesson)
+    release_nb = nbformat.read(template.workdir / "release" / lesson.id / f"{lesson.slug}.ipynb", as_version=4)
+    collected, ignored, layout = collect.collect(submissions, lesson, work)
+    resume = record.Resume(course, lesson, {"timeout": course.config.Execute.timeout, "sandbox": sandbox})
+    todo, resumed = {}, 0
+    for submission in collected:
+        nb = inspect.inspect(submission, release_nb) if submission.notebook else None
+        if nb is None:
+            continue
+        key = resume.key(submission.notebook)
+        problems = resume.done(submission.student, key)
+        if problems is not None and course.scores(lesson, submission.student):
+            submission.problems.extend(problems)
+            resumed += 1
+            continue
+        course.submit(lesson, submission.student, nb, submission.modified)
+        todo[submission.student] = (submission, key)
+    # A submission may not run longer than all its cells at the time limit, plus the start-up.
+    limit = course.config.Execute.timeout * sum(cell.cell_type == "code" for cell in release_nb.cells) + 120
+    workers = run.Workers(limit)
+    settings = {"timeout": timeout, "sandbox": sandbox}
+
+    finished = []
+
+    def finish(student, result):
+        finished.append(student)
+        submission, key = todo[student]
+        problems = record.record(course, lesson, student, result)
+        submission.problems.extend(problems)
+        if "error" not in result:
+            resume.save(student, key, problems)
+
+    students = sorted(todo)
+    try:
+        run.run_in_order(students, lambda student: workers.grade(
+            template.workdir, settings, lesson, student, course.workdir / "submitted" / student),
+            finish, jobs or os.cpu_count(), progress, abort=workers.kill_all)
+    except KeyboardInterrupt:
+        raise Interrupted(resumed + len(finished), len(todo) + resumed, course.workdir) from None
+    for submission in collected:
+        submission.scores = course.scores(lesson, submission.student)
+    max_points = {cell.metadata["nbgrader"]["grade_id"]: cell.metadata["nbgrader"]["points"]
+                  for cell in release_nb.cells if cell.metadata.get("nbgrader", {}).get("grade")}
+    result = report.Report(collected, max_points, ignored, Path(course.workdir, f"grades-{lesson.id}.csv"),
+                           resumed, sandbox)
+    report.write_reports(result, lesson, layout)
+    return result

@@ -1,0 +1,274 @@
+"""The grading kernel's watchman: started by the sandbox in place of ipykernel's launcher, before any student code.
+
+    python guard.py REPORT_FD KEY_FD -f CONNECTION_FILE
+
+Student code shares the kernel with the tests, so the tests cannot trust anything in it. Before a student
+cell runs, this module
+
+1. reads a one-time key from KEY_FD (then closed: the key is nowhere on disk, in argv or in the environment)
+   and makes the process non-dumpable (no other process of the sandbox can read its memory);
+2. imports what the tests use and starts the IPython kernel, then takes a snapshot of the objects the tests
+   and the kernel's execution machinery rely on: the modules (their attributes, the attributes of their
+   classes, the code, defaults and closures of their functions), the builtins, ``sys`` hooks, signal
+   handlers, IPython's input and AST transformers, event callbacks, custom exception handler, display hook,
+   compiler, and the kernel's and its session's handlers;
+3. registers an audit hook (PEP 578: it cannot be removed, and it sees ``sys.addaudithook``). The hook
+   reports at once, on REPORT_FD, every event that reaches for the kernel's internals (``gc`` object lists,
+   other threads' frames, trace and profile functions, other audit hooks, ``ctypes``, ``/proc/*/mem``); and
+   when the grader raises the event ``corso.check`` (with a fresh nonce, the module bindings the test cell
+   needs and the builtins it uses), it compares everything with the snapshot and reports what changed.
+
+Every report is signed with the key (keyed BLAKE2b, a C function held since start-up), so student code, which
+can write to the pipe, cannot forge one; a check that is missing, late, unsigned or about another nonce
+counts as tampering on the grader's side. The hook calls no student code (only identity comparisons and C
+functions) and blocks signals while it runs, so no student frame ever sees it on the stack.
+
+This file runs inside the sandbox; it imports nothing from the course.
+"""
+
+import os
+import signal
+import sys
+import types
+
+WATCHED_EVENTS = {"sys.addaudithook", "sys.settrace", "sys.setprofile", "sys._current_frames", "gc.get_objects",
+                  "gc.get_referrers", "gc.get_referents", "ctypes.dlopen", "ctypes.dlsym", "ctypes.cdata",
+                  "ctypes.addressof", "ctypes.string_at", "ctypes.wstring_at", "ctypes.PyObj_FromPtr"}
+# Modules whose objects the tests or the kernel's execution call, directly or through their callees.
+WATCHED_MODULES = ("builtins", "math", "random", "warnings", "functools", "operator", "types", "inspect",
+                   "matplotlib_inline.backend_inline",
+                   "numpy", "numpy.linalg", "torch", "torch._tensor", "torch.functional", "torch.overrides",
+                   "torch.linalg", "torch._C", "torch._C._nn", "torch._C._linalg")
+WATCHED_PREFIXES = ("numpy.testing", "numpy._core.", "torch.testing", "torch.nn", "torch.autograd",
+                    "torch.optim", "torch.utils.data", "IPython.core.", "ipykernel.", "jupyter_client.session")
+FRAME_ATTRIBUTES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back", "f_locals", "f_globals"}
+# What the kernel itself swaps while a cell runs (input(), the display hook, Ctrl-C), left out of the comparison.
+SWAPPED_WHILE_RUNNING = {"builtins.input", "builtins.exit", "builtins.quit", "sys.displayhook", "sys.excepthook",
+                         "signal handler SIGINT", "IPython compiler flags"}
+SYS_HOOKS = ("displayhook", "excepthook", "audit", "addaudithook", "settrace", "setprofile", "gettrace",
+             "getprofile", "stdout", "stderr", "breakpointhook", "unraisablehook")
+
+
+def main():
+    report_fd, key_fd = int(sys.argv[1]), int(sys.argv[2])
+    key = os.read(key_fd, 64)
+    os.close(key_fd)
+    _not_dumpable()
+    import numpy  # noqa: F401 (what the tests use, imported before the snapshot)
+    import torch  # noqa: F401
+    import torch.nn.functional  # noqa: F401
+    import matplotlib.pyplot  # noqa: F401 (pyplot and the inline backend add hooks to IPython's events)
+    import matplotlib_inline.backend_inline  # noqa: F401
+    import torch.testing  # noqa: F401
+    from ipykernel.kernelapp import IPKernelApp
+    app = IPKernelApp.instance()
+    app.initialize(sys.argv[3:])
+    watch(app, key, report_fd)
+    app.start()
+
+
+def _not_dumpable():
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+
+
+def watch(app, key, report_fd):
+    """Snapshot what the tests rely on and install the audit hook that checks it (see the module docstring)."""
+    from _blake2 import blake2b
+    write, getpid, pthread_sigmask = os.write, os.getpid, signal.pthread_sigmask
+    shell, kernel = app.shell, app.kernel
+    modules = {name: module for name, module in list(sys.modules.items())
+               if name in WATCHED_MODULES or name.startswith(WATCHED_PREFIXES)}
+    classes = _watched_classes(modules, shell, kernel)
+    class_keys = {cls: frozenset(members) for cls, members in classes.items()}
+    entries = _entries(modules, classes)
+    allowed_callbacks = tuple(value for name in ("matplotlib_inline.backend_inline", "matplotlib.pyplot")
+                              for value in vars(sys.modules[name]).values() if type(value) is _FUNCTION)
+    baseline = _kernel_objects(shell, kernel, allowed_callbacks)
+    all_signals = set(signal.Signals)
+    state = {"busy": False, "pid": getpid()}
+
+    def report(*fields):
+        payload = repr(tuple(fields)).encode()
+        signature = blake2b(payload, key=key, digest_size=16).hexdigest().encode()
+        write(report_fd, signature + b" " + payload + b"\n")
+
+    def check(nonce, bindings, builtin_names):
+        changed = [label for label, read, container, key, original in entries
+                   if read(container, key) is not original]
+        now = _kernel_objects(shell, kernel, allowed_callbacks)
+        changed += [label for label, before in baseline.items()
+                    if label not in SWAPPED_WHILE_RUNNING and not _same(before, now.get(label, _MISSING))]
+        if sys.__dict__.get("displayhook") is not shell.displayhook:
+            changed.append("sys.displayhook is not IPython's")
+        for cls, members in classes.items():
+            added = [name for name in members if name not in class_keys[cls]]
+            if added:
+                changed.append(f"{cls.__module__}.{cls.__qualname__} gained {', '.join(sorted(added))}")
+        user_ns = shell.user_ns
+        for name, module_name in bindings:
+            if user_ns.get(name) is not (modules.get(module_name) or sys.modules.get(module_name)):
+                changed.append(f"the name {name!r} is not the module {module_name}")
+        changed += [f"the name {name!r} hides the builtin" for name in builtin_names if name in user_ns]
+        report("check", nonce, *changed)
+
+    def hook(event, args):
+        if getpid() != state["pid"]:
+            return  # a child process: it has no kernel to guard
+        if state["busy"]:  # an event while the guard runs: code that tries to reach the guard's frame
+            if event in WATCHED_EVENTS or event == "sys._getframe" or (
+                    event == "object.__getattr__" and len(args) == 2 and args[1] in FRAME_ATTRIBUTES):
+                report("event", f"code ran inside the guard ({event})")
+            return
+        state["busy"] = True
+        blocked = pthread_sigmask(signal.SIG_BLOCK, all_signals)
+        try:
+            if event == "corso.check" and len(args) == 3:
+                check(*args)
+            elif event in WATCHED_EVENTS:
+                report("event", event)
+            elif event == "open" and args and type(args[0]) is str and args[0].startswith("/proc/") \
+                    and args[0].endswith(("/mem", "/pagemap")):
+                report("event", f"open {args[0]}")
+        except BaseException as error:  # noqa: BLE001 (never let an exception carry this frame to student code)
+            try:
+                report("error", type(error).__name__)
+            except BaseException:  # noqa: BLE001
+                pass
+        finally:
+            pthread_sigmask(signal.SIG_SETMASK, blocked)
+            state["busy"] = False
+
+    sys.addaudithook(hook)
+    report("ready")
+
+
+_MISSING = object()
+
+
+def _watched_classes(modules, shell, kernel):
+    """{class: its attribute mapping (a live view)} for the classes of the watched modules and the kernel's."""
+    classes = {}
+    for name, module in modules.items():
+        for value in list(module.__dict__.values()):
+            if isinstance(value, type) and value.__module__ == name:
+                classes[value] = vars(value)
+    for instance in (shell, kernel, kernel.session, shell.events, shell.displayhook, shell.compile):
+        for cls in type(instance).__mro__:
+            classes[cls] = vars(cls)
+    return classes
+
+
+def _entries(modules, classes):
+    """(label, read, container, key, original) for every module attribute, class member and function part:
+    ``read(container, key)`` gives the object now, without any lookup a student could redefine."""
+    entries = []
+    for name, module in modules.items():
+        entries.append((f"sys.modules[{name!r}]", _item, sys.modules, name, module))
+        entries.append((f"type of module {name}", _type_of, module, None, type(module)))
+        for attribute, value in list(module.__dict__.items()):
+            entries.append((f"{name}.{attribute}", _item, module.__dict__, attribute, value))
+            _function_entries(entries, f"{name}.{attribute}", value)
+    for cls, members in classes.items():
+        where = f"{cls.__module__}.{cls.__qualname__}"
+        for member, value in list(members.items()):
+            entries.append((f"{where}.{member}", _item, members, member, value))
+            _function_entries(entries, f"{where}.{member}", value)
+    return [entry for entry in entries if entry[0] not in SWAPPED_WHILE_RUNNING]
+
+
+def _item(container, key):
+    return container.get(key, _MISSING)
+
+
+def _type_of(container, key):
+    return type(container)
+
+
+def _attribute(container, key):
+    return getattr(container, key)
+
+
+def _cell(container, key):
+    try:
+        return container.cell_contents
+    except ValueError:  # an empty cell
+        return None
+
+
+def _function_entries(entries, label, value):
+    function = value.__func__ if type(value) in (staticmethod, classmethod) else value
+    if type(function) is _FUNCTION:
+        for part in ("__code__", "__defaults__", "__kwdefaults__"):
+            entries.append((f"{label}.{part}", _attribute, function, part, getattr(function, part)))
+        for number, cell in enumerate(function.__closure__ or ()):
+            entries.append((f"{label}.__closure__[{number}]", _cell, cell, None, _cell(cell, None)))
+
+
+def _kernel_objects(shell, kernel, allowed_callbacks):
+    """{label: object, or tuple of objects} of the kernel's execution machinery, read through its objects.
+    IPython's event callbacks are compared without those IPython and the inline plotting backend register
+    as they go: methods of the kernel's own objects (their classes are watched) and the backend's functions
+    (``allowed_callbacks``, the very objects, not look-alikes)."""
+    owners = (shell, shell.display_pub, shell.displayhook, kernel)
+
+    def own(callback):
+        if any(callback is allowed for allowed in allowed_callbacks):
+            return True
+        if type(callback) is not _METHOD or not any(callback.__self__ is owner for owner in owners):
+            return False
+        return any(vars(cls).get(callback.__func__.__name__) is callback.__func__
+                   for cls in type(callback.__self__).__mro__)
+
+    objects = {}
+    system = sys.__dict__
+    for hook in SYS_HOOKS:
+        objects[f"sys.{hook}"] = system.get(hook)
+    objects["sys.gettrace()"] = sys.gettrace()
+    objects["sys.getprofile()"] = sys.getprofile()
+    objects["sys.meta_path"] = tuple(system.get("meta_path", ()))
+    objects["sys.path_hooks"] = tuple(system.get("path_hooks", ()))
+    for number in signal.Signals:
+        try:
+            objects[f"signal handler {number.name}"] = signal.getsignal(number)
+        except ValueError:
+            pass
+    manager = shell.input_transformer_manager
+    objects.update({
+        "IPython input transformer manager": manager,
+        "IPython cleanup transforms": tuple(manager.cleanup_transforms),
+        "IPython line transforms": tuple(manager.line_transforms),
+        "IPython token transformers": tuple(manager.token_transformers),
+        "IPython AST transformers": tuple(shell.ast_transformers),
+        "IPython custom exceptions": shell.custom_exceptions,
+        "IPython display hook": shell.displayhook,
+        "IPython display publisher": shell.display_pub,
+        "IPython compiler": shell.compile,
+        "IPython compiler flags": shell.compile.flags,
+        "kernel session": kernel.session,
+        "kernel shell handlers": tuple(kernel.shell_handlers.values()),
+        "kernel control handlers": tuple(kernel.control_handlers.values()),
+    })
+    for event, callbacks in shell.events.callbacks.items():
+        objects[f"IPython {event} callbacks"] = tuple(callback for callback in callbacks if not own(callback))
+    for owner, instance in (("IPython shell", shell), ("kernel", kernel), ("kernel session", kernel.session),
+                            ("IPython events", shell.events)):
+        methods = {name for cls in type(instance).__mro__ for name, value in vars(cls).items() if callable(value)}
+        for attribute, value in list(vars(instance).items()):
+            if attribute in methods or (callable(value) and not isinstance(value, type)):
+                objects[f"{owner}.{attribute} (set on the instance)"] = value
+    return objects
+
+
+_FUNCTION = type(_item)
+_METHOD = types.MethodType
+
+
+def _same(before, now):
+    if type(before) is tuple and type(now) is tuple:
+        return len(before) == len(now) and all(a is b for a, b in zip(before, now, strict=True))
+    return before is now
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Record: the results of a submission, as data from its grading process, into the gradebook.
+
+This process is the gradebook's single writer: submissions are graded in parallel, each in a private copy of
+the course, and their results are written here one at a time, in student order, so the gradebook ends as a
+sequential run leaves it. The graded notebook comes from the grading process's pipe (the kernel could reach
+neither it nor the process), is written into this process's own folder, and nbgrader's SaveAutoGrades reads
+the scores from it. A run that stops resumes: a submission graded before is not graded again while its
+notebook, the lesson's source and the grading settings are the same.
+"""
+
+import hashlib
+import json
+import os
+
+import nbformat
+
+from corso.files import write_atomic
+
+
+class Resume:
+    """What earlier runs recorded: {student: {"key": ..., "problems": [...]}} in ``graded-<lesson>.json``."""
+
+    def __init__(self, course, lesson, settings):
+        self.path = course.workdir / f"graded-{lesson.id}.json"
+        self.state = json.loads(self.path.read_text()) if self.path.exists() else {}
+        self.settings = json.dumps({"source": lesson.source_sha256(), **settings}, sort_keys=True)
+
+    def key(self, notebook):
+        return hashlib.sha256(self.settings.encode() + hashlib.sha256(notebook.read_bytes()).digest()).hexdigest()
+
+    def done(self, student, key):
+        """The problems recorded when ``student`` was graded with this ``key``, or None."""
+        entry = self.state.get(student, {})
+        return entry["problems"] if entry.get("key") == key else None
+
+    def save(self, student, key, problems):
+        self.state[student] = {"key": key, "problems": problems}
+        write_atomic(self.path, json.dumps(self.state, indent=1, sort_keys=True), mode=0o600)
+
+
+def record(course, lesson, student, result):
+    """Write one submission's result into the gradebook and its feedback page; return its problem lines."""
+    if "error" in result:
+        return [f"not graded: {result['error']}"]
+    graded = nbformat.reads(result["graded"], as_version=4)
+    records = course.workdir / ".work" / "records"
+    write_atomic(records / student / lesson.id / f"{lesson.slug}.ipynb", result["graded"], mode=0o600)
+    course.record(lesson, student, records)
+    write_atomic(course.workdir / "feedback" / student / lesson.id / f"{lesson.slug}.html", result["feedback"],
+                 mode=0o600)
+    os.unlink(records / student / lesson.id / f"{lesson.slug}.ipynb")
+    return list(execution_problems(graded)) + list(result["review"])
+
+
+def execution_problems(graded_nb):
+    """What went wrong while the submission ran, beyond the tests' verdicts (which the scores show)."""
+    for index, cell in enumerate(graded_nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        error = next((output for output in cell.get("outputs", []) if output.output_type == "error"), None)
+        where = f"cell {index} (id {cell.get('id')!r})"
+        if error is None:
+            continue
+        if error.ename == "DeadKernelError":
+            yield f"the kernel died in or before {where}: the cells after it did not run"
+            return
+        if error.ename in ("CellTimeoutError", "KeyboardInterrupt"):
+            yield f"{where} ran past the time limit and was stopped"
+        elif error.ename == "NotImplementedError":
+            if meta.get("grade"):
+                yield f"{meta['grade_id']}: not answered"
+        elif not meta.get("grade"):
+            yield f"{where} raised {error.ename}: {str(error.evalue)[:80]}"
+
+
+# ---------------------------------------------------------------- nbgrader courses
