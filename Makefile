@@ -5,9 +5,10 @@ VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 PYTHON ?= python3.11
 export PATH := $(BIN):$(PATH)
-# Debian/Ubuntu packages: Graphviz's dot for everyone; the browser and the database server the tests drive.
-SYSTEM := graphviz
-SYSTEM_DEV := graphviz chromium postgresql
+# Debian/Ubuntu packages: Graphviz's dot and bubblewrap (the grading sandbox); the browser and the database
+# server the tests drive.
+SYSTEM := graphviz bubblewrap
+SYSTEM_DEV := graphviz bubblewrap chromium postgresql
 LOCK := pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
 
 .PHONY: install install-dev system system-dev venv build check test lock gpu-bundle gpu-check screenshots
@@ -37,7 +38,7 @@ check:  ## fail, naming each stale generated file, if source/ and the generated 
 	$(BIN)/corso build --check
 
 test:  ## the full test suite: lint, tooling, build, grading, browser, nbval on every solution
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --dist loadscope
 
 lock:  ## refresh the hashed locks from pyproject.toml (after changing a dependency)
 	$(BIN)/$(LOCK) -o requirements/course.txt pyproject.toml

@@ -91,21 +91,35 @@ def grading_rows(reps, students=40):
             else:
                 filled_release(lesson, language, handed_in / f"s{i:02d}.ipynb")
         start = time.perf_counter()
-        sequential = GradingCourse(ROOT, scratch / "sequential")
+        sequential = GradingCourse(ROOT, scratch / "sequential", sandbox=False)  # nbgrader as it comes
         sequential.add_lesson(lesson)
         for notebook in sorted(handed_in.iterdir()):
             sequential.submit(lesson, notebook.stem, notebook)
             sequential.autograde(lesson, notebook.stem)
         baseline = time.perf_counter() - start
-        start = time.perf_counter()
-        subprocess.run([Path(sys.executable).parent / "corso", "--root", ROOT, "grade", lesson.id, handed_in,
-                        "--workdir", scratch / "parallel"], check=True, capture_output=True)
-        ours = time.perf_counter() - start
+        ours = {}
+        for flags in ([], ["--no-sandbox"]):
+            start = time.perf_counter()
+            subprocess.run([Path(sys.executable).parent / "corso", "--root", ROOT, "grade", lesson.id, handed_in,
+                            "--workdir", scratch / f"parallel{len(flags)}", *flags], check=True, capture_output=True)
+            ours[bool(flags)] = time.perf_counter() - start
         solved = filled_release(lesson, "it", scratch / "solved.ipynb")
+        one = {}
+        for sandbox in (True, False):
+            course = GradingCourse(ROOT, scratch / f"one-{sandbox}", sandbox=sandbox)
+            course.add_lesson(lesson)
+            course.submit(lesson, "solved", solved)
+            one[sandbox], _, n_one = timed(lambda course=course: course.autograde(lesson, "solved"), reps)
         check, _, n = timed(lambda: self_check(ROOT, solved), reps)
-    return [row(f"autograde {students} submissions of 01-tensors",
-                f"{ours:.0f} s (`corso grade`, {os.cpu_count()} jobs)",
-                "plain sequential nbgrader autograde", f"{baseline:.0f} s ({baseline / ours:.2f}x)"),
+    jobs = os.cpu_count()
+    return [row(f"autograde {students} submissions of 01-tensors, sandboxed",
+                f"{ours[False]:.0f} s (`corso grade`, {jobs} jobs)",
+                "plain sequential nbgrader autograde", f"{baseline:.0f} s ({baseline / ours[False]:.2f}x)"),
+            row(f"autograde {students} submissions of 01-tensors, `--no-sandbox`",
+                f"{ours[True]:.0f} s (`corso grade`, {jobs} jobs)",
+                "plain sequential nbgrader autograde", f"{baseline:.0f} s ({baseline / ours[True]:.2f}x)"),
+            row("one submission's autograde, sandboxed and guarded", f"{one[True]:.1f} s",
+                "the same without the sandbox", f"{one[False]:.1f} s (+{one[True] - one[False]:.1f} s)", n_one),
             row("student self-check of one notebook (`corso check`)", f"{check:.1f} s", runs=n)]
 
 
@@ -130,11 +144,15 @@ def main():
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
     parser.add_argument("--readme", action="store_true", help="also put the table in README.md")
+    parser.add_argument("--only", choices=["grading"], help="measure only these rows (no README update)")
     args = parser.parse_args()
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     environment = {"date": time.strftime("%Y-%m-%d"), "machine": platform.machine(), "cpus": os.cpu_count(),
                    "torch": torch.__version__, "threads": torch.get_num_threads(),
                    "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
+    if args.only == "grading":
+        print(markdown(grading_rows(args.reps), environment))
+        return
     rows = build_rows(args.reps) + notebook_rows(args.reps) + mnist_rows(torch.device("cpu"), args.reps)
     if torch.cuda.is_available():
         rows += mnist_rows(torch.device("cuda"), args.reps)

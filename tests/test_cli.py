@@ -1,7 +1,9 @@
 """What a user meets at the command line: a version, one clear line and exit code 2 for every bad input."""
 
+import signal
 import subprocess
 import sys
+import time
 from importlib.metadata import version
 
 import pytest
@@ -75,3 +77,30 @@ def test_a_kernel_that_dies_during_the_build(mini_course, capsys):
     err = capsys.readouterr().err
     assert "Traceback" not in err and "mini.ipynb, cell" in err and "the kernel died" in err, err
     assert snapshot(mini_course) == before
+
+
+def test_ctrl_c_during_grade_keeps_what_was_finished_and_leaves_nothing_running(tmp_path):
+    from submissions import filled_release
+
+    from corso.lessons import Lesson
+    lesson = Lesson(ROOT, "01-tensors")
+    handed_in = tmp_path / "class"
+    handed_in.mkdir()
+    for student in ("ada", "bea", "cy"):
+        filled_release(lesson, "it", handed_in / f"{student}.ipynb")
+    workdir = tmp_path / "grading"
+    grading = subprocess.Popen([sys.executable, "-m", "corso.cli", "grade", lesson.id, str(handed_in), "--jobs", "1",
+                                "--workdir", str(workdir)], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    state = workdir / f"graded-{lesson.id}.json"
+    deadline = time.monotonic() + 240
+    while not state.exists() and grading.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    grading.send_signal(signal.SIGINT)  # what Ctrl-C sends to the command
+    _, err = grading.communicate(timeout=120)
+    assert grading.returncode == 130, err
+    assert "interrupted: 1 of 3 submissions graded" in err and "run the same command again" in err, err
+    assert "Traceback" not in err, err
+    time.sleep(1)
+    left = subprocess.run(["pgrep", "-f", "corso-kernel-|corso.grading"], capture_output=True, text=True).stdout
+    assert left.strip() == "", f"processes left running: {left}"

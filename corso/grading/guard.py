@@ -45,6 +45,7 @@ FRAME_ATTRIBUTES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back", "f
 # What the kernel itself swaps while a cell runs (input(), the display hook, Ctrl-C), left out of the comparison.
 SWAPPED_WHILE_RUNNING = {"builtins.input", "builtins.exit", "builtins.quit", "sys.displayhook", "sys.excepthook",
                          "signal handler SIGINT", "IPython compiler flags"}
+INSTANCE = " (set on the instance)"
 SYS_HOOKS = ("displayhook", "excepthook", "audit", "addaudithook", "settrace", "setprofile", "gettrace",
              "getprofile", "stdout", "stderr", "breakpointhook", "unraisablehook")
 
@@ -54,11 +55,11 @@ def main():
     key = os.read(key_fd, 64)
     os.close(key_fd)
     _not_dumpable()
+    import matplotlib.pyplot  # noqa: F401 (pyplot and the inline backend add hooks to IPython's events)
+    import matplotlib_inline.backend_inline  # noqa: F401
     import numpy  # noqa: F401 (what the tests use, imported before the snapshot)
     import torch  # noqa: F401
     import torch.nn.functional  # noqa: F401
-    import matplotlib.pyplot  # noqa: F401 (pyplot and the inline backend add hooks to IPython's events)
-    import matplotlib_inline.backend_inline  # noqa: F401
     import torch.testing  # noqa: F401
     from ipykernel.kernelapp import IPKernelApp
     app = IPKernelApp.instance()
@@ -99,6 +100,7 @@ def watch(app, key, report_fd):
         now = _kernel_objects(shell, kernel, allowed_callbacks)
         changed += [label for label, before in baseline.items()
                     if label not in SWAPPED_WHILE_RUNNING and not _same(before, now.get(label, _MISSING))]
+        changed += [label for label in now if label not in baseline and label.endswith(INSTANCE)]
         if sys.__dict__.get("displayhook") is not shell.displayhook:
             changed.append("sys.displayhook is not IPython's")
         for cls, members in classes.items():
@@ -236,6 +238,7 @@ def _kernel_objects(shell, kernel, allowed_callbacks):
     manager = shell.input_transformer_manager
     objects.update({
         "IPython input transformer manager": manager,
+        "IPython input transformers (post)": tuple(shell.input_transformers_post),
         "IPython cleanup transforms": tuple(manager.cleanup_transforms),
         "IPython line transforms": tuple(manager.line_transforms),
         "IPython token transformers": tuple(manager.token_transformers),
@@ -256,7 +259,7 @@ def _kernel_objects(shell, kernel, allowed_callbacks):
         methods = {name for cls in type(instance).__mro__ for name, value in vars(cls).items() if callable(value)}
         for attribute, value in list(vars(instance).items()):
             if attribute in methods or (callable(value) and not isinstance(value, type)):
-                objects[f"{owner}.{attribute} (set on the instance)"] = value
+                objects[f"{owner}.{attribute}{INSTANCE}"] = value
     return objects
 
 

@@ -7,6 +7,7 @@
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,12 @@ class Report:
     csv: Path
     resumed: int
     sandboxed: bool = True
+
+
+def printable(text):
+    """``text`` without control characters (a submission's error message or file name may carry terminal
+    escape sequences: they must not reach the instructor's terminal or spreadsheet)."""
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "?", str(text))
 
 
 def write_reports(report, lesson, layout):
@@ -49,9 +56,9 @@ def grades_csv(report):
     for submission in report.submissions:
         scores = [_number(submission.scores.get(grade_id, 0 if not submission.scores else None))
                   for grade_id in report.max_points]
-        writer.writerow([submission.student, submission.name, submission.language, *scores,
+        writer.writerow([submission.student, printable(submission.name), submission.language, *scores,
                          _number(submission.total), "yes" if report.sandboxed else "NO",
-                         "; ".join(submission.problems)])
+                         printable("; ".join(submission.problems))])
     return out.getvalue()
 
 
@@ -64,11 +71,11 @@ def summary(report):
         scores = ["-" if submission.scores.get(grade_id, 0) is None else _number(submission.scores.get(grade_id, 0))
                   for grade_id in report.max_points]
         rows.append([submission.student, submission.language, *scores, _number(submission.total),
-                     "; ".join(submission.problems) or "ok"])
+                     printable("; ".join(submission.problems)) or "ok"])
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + str(row[-1])
              for row in [header, *rows]]
-    lines += [f"ignored: {note}" for note in report.ignored]
+    lines += [f"ignored: {printable(note)}" for note in report.ignored]
     if not report.sandboxed:
         lines.append("NOT SANDBOXED (--no-sandbox): the submissions ran with your privileges, and their scores "
                      "can be forged")

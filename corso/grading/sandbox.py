@@ -208,8 +208,10 @@ class SandboxKernelSpecs(KernelSpecManager):
             raise SandboxUnavailable(f"grading runs only the sandboxed kernel, not {kernel_name!r}")
         provisioner = {"provisioner_name": KERNEL_NAME,
                        "config": {"data_dir": str(self.data_dir), "limits": asdict(self.limits)}}
+        # interrupt_mode "message": a timed-out cell is interrupted by the kernel itself (a signal to the
+        # process the grader started would reach bubblewrap, which dies, and the kernel with it)
         return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                          display_name="Python 3 (sandboxed grading)", language="python",
+                          display_name="Python 3 (sandboxed grading)", language="python", interrupt_mode="message",
                           metadata={"kernel_provisioner": provisioner})
 
 
