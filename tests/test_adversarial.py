@@ -49,7 +49,7 @@ TAMPERING = {  # student -> (code run before the first test, words expected in t
     "module_alias": ("np = __import__('math')", ["'np' is not the module numpy"]),
     "input_transformer": ("get_ipython().input_transformers_post.append(\n"
                           "    lambda lines: [line.replace('assert ', 'assert True or ') for line in lines])",
-                          ["IPython line transforms"]),
+                          ["IPython input transformers (post)"]),
     "ast_transformer": ("import ast\nclass _Drop(ast.NodeTransformer):\n    def visit_Assert(self, node):\n"
                         "        return ast.Pass()\nget_ipython().ast_transformers.append(_Drop())",
                         ["IPython AST transformers"]),

@@ -258,7 +258,7 @@ def _kernel_objects(shell, kernel, allowed_callbacks):
                             ("IPython events", shell.events)):
         methods = {name for cls in type(instance).__mro__ for name, value in vars(cls).items() if callable(value)}
         for attribute, value in list(vars(instance).items()):
-            if attribute in methods or (callable(value) and not isinstance(value, type)):
+            if attribute in methods:  # an instance attribute that hides a method of its class
                 objects[f"{owner}.{attribute}{INSTANCE}"] = value
     return objects
 
