@@ -97,8 +97,8 @@ def test_ctrl_c_during_grade_keeps_what_was_finished_and_leaves_nothing_running(
     while not state.exists() and grading.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
     grading.send_signal(signal.SIGINT)  # what Ctrl-C sends to the command
-    _, err = grading.communicate(timeout=120)
-    assert grading.returncode == 130, err
+    out, err = grading.communicate(timeout=120)
+    assert grading.returncode == 130, out + err
     assert "interrupted: 1 of 3 submissions graded" in err and "run the same command again" in err, err
     assert "Traceback" not in err, err
     time.sleep(1)

@@ -4,7 +4,9 @@ Every bad case real students produce gets its own student; the whole class is gr
 and each test reads that one run. Expected scores are computed from the lesson's points.
 """
 
+import csv
 import hashlib
+import io
 import json
 import os
 import sqlite3
@@ -201,13 +203,19 @@ def test_nothing_handed_in_was_modified(graded):
 
 def test_csv_has_one_column_per_graded_cell_and_the_total(graded):
     report, by_student, *_ = graded
-    rows = report.csv.read_text().splitlines()
-    header = rows[0].split(",")
-    assert header[:2] == ["student", "language"] and header[-2:] == ["total", "problems"]
-    assert set(POINTS) <= set(header[2:-2]) and len(header[2:-2]) == len(report.max_points)
+    rows = list(csv.reader(io.StringIO(report.csv.read_text())))
+    header = rows[0]
+    assert header[:3] == ["student", "name", "language"] and header[-3:] == ["total", "sandboxed", "problems"]
+    assert set(POINTS) <= set(header[3:-3]) and len(header[3:-3]) == len(report.max_points)
     assert len(rows) == 1 + len(CLASS)
-    solved_row = next(row for row in rows if row.startswith("solved,"))
-    assert solved_row.split(",")[len(header) - 2] == str(FULL)
+    solved_row = next(row for row in rows if row[0] == "solved")
+    assert solved_row[-3:-1] == [str(FULL), "yes"]
+
+
+def test_the_grading_folder_is_the_instructors_alone(graded):
+    report, *_, workdir, _ = graded
+    assert workdir.stat().st_mode & 0o777 == 0o700
+    assert report.csv.stat().st_mode & 0o077 == 0
 
 
 def test_resumed_run_counts_nobody_twice(graded):
