@@ -88,6 +88,10 @@ def answer_cells(cells):
     return [i for i, cell in enumerate(cells) if cell.cell_type == "code" and nbgrader_meta(cell).get("solution")]
 
 
+def graded_test_cells(cells):
+    return [i for i, cell in enumerate(cells) if cell.cell_type == "code" and nbgrader_meta(cell).get("grade")]
+
+
 def solved_source(grade_id):
     """The answer cell of the source lesson with its solution in place of the stub (markers dropped)."""
     cells = nbformat.read(LESSON.source, as_version=4).cells
@@ -205,7 +209,7 @@ def test_italian_student_runs_solves_and_validates(lab, context, course):
     source_cells = nbformat.read(LESSON.source, as_version=4).cells
     answer = index_of(cells, EXERCISE)
     try_it, tests = answer + 1, index_of(cells, f"{EXERCISE}_tests")
-    next_answer = next(i for i in answer_cells(cells) if i > answer)
+    next_tests = next(i for i in graded_test_cells(cells) if i > tests)
 
     lab.set_locale("it_IT")
     notebook = NotebookPage.open(context, lab, path, ARTIFACTS, "it")
@@ -216,10 +220,12 @@ def test_italian_student_runs_solves_and_validates(lab, context, course):
     assert lab.translations("it_IT")["Name"] in notebook.file_browser_columns(), notebook.file_browser_columns()
     notebook.screenshot("opened")
 
-    # 2. Restart and run all: the run stops at the first exercise, which is not solved yet.
+    # 2. Restart and run all: the try-it cell says the answer is not written yet, and the run stops at the
+    #    first exercise's tests.
     notebook.restart_and_run_all()
-    assert "NotImplementedError" in notebook.error_output(try_it)
-    assert notebook.prompt(tests) == "[ ]:", "the run should have stopped at the first error"
+    assert notebook.error_output(try_it) == ""
+    assert "NotImplementedError" in notebook.error_output(tests)
+    assert notebook.prompt(tests + 1) == "[ ]:", "the run should have stopped at the first error"
     notebook.scroll_to(answer - 1)  # the exercise's text, its answer cell, the error
     notebook.screenshot("exercise-fails")
 
@@ -229,7 +235,7 @@ def test_italian_student_runs_solves_and_validates(lab, context, course):
     assert notebook.error_output(try_it) == ""
     assert re.fullmatch(r"\[\d+\]:", notebook.prompt(tests)), "the visible tests did not run"
     assert notebook.error_output(tests) == "", f"the visible tests fail: {notebook.error_output(tests)}"
-    assert "NotImplementedError" in notebook.error_output(next_answer + 1)
+    assert "NotImplementedError" in notebook.error_output(next_tests)
     notebook.scroll_to(answer - 1)
     notebook.screenshot("exercise-passes")
 
@@ -252,7 +258,7 @@ def test_english_student_runs_and_validates(lab, context, course):
     path = release_path("en")
     cells = nbformat.read(course / path, as_version=4).cells
     source_cells = nbformat.read(LESSON.source, as_version=4).cells
-    first_answer = answer_cells(cells)[0]
+    first_answer, first_tests = answer_cells(cells)[0], graded_test_cells(cells)[0]
 
     lab.set_locale("en")
     notebook = NotebookPage.open(context, lab, path, ARTIFACTS, "en")
@@ -262,7 +268,7 @@ def test_english_student_runs_and_validates(lab, context, course):
     notebook.screenshot("opened")
 
     notebook.restart_and_run_all()
-    assert "NotImplementedError" in notebook.error_output(first_answer + 1)
+    assert "NotImplementedError" in notebook.error_output(first_tests)
     notebook.scroll_to(first_answer - 1)
     notebook.screenshot("exercise-fails")
 

@@ -1,10 +1,13 @@
 """What a user meets at the command line: a version, one clear line and exit code 2 for every bad input."""
 
+import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 from project import ROOT
@@ -88,10 +91,15 @@ def test_ctrl_c_during_grade_keeps_what_was_finished_and_leaves_nothing_running(
     handed_in.mkdir()
     for student in ("ada", "bea", "cy"):
         filled_release(lesson, "it", handed_in / f"{student}.ipynb")
-    workdir = tmp_path / "grading"
+    workdir, scratch = tmp_path / "grading", tmp_path / "tmp"
+    scratch.mkdir()
+    # Everything this run starts carries a mark: the grading processes in their environment, the sandboxes in
+    # their command line (their folders are made under TMPDIR). Other tests may be grading at the same time.
+    mark = f"corso-test-{uuid.uuid4().hex}"
+    env = dict(os.environ, TMPDIR=str(scratch), CORSO_TEST_MARK=mark)
     grading = subprocess.Popen([sys.executable, "-m", "corso.cli", "grade", lesson.id, str(handed_in), "--jobs", "1",
                                 "--workdir", str(workdir)], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, env=env)
     state = workdir / f"graded-{lesson.id}.json"
     deadline = time.monotonic() + 240
     while not state.exists() and grading.poll() is None and time.monotonic() < deadline:
@@ -102,5 +110,18 @@ def test_ctrl_c_during_grade_keeps_what_was_finished_and_leaves_nothing_running(
     assert "interrupted: 1 of 3 submissions graded" in err and "run the same command again" in err, err
     assert "Traceback" not in err, err
     time.sleep(1)
-    left = subprocess.run(["pgrep", "-f", "corso-kernel-|corso.grading"], capture_output=True, text=True).stdout
-    assert left.strip() == "", f"processes left running: {left}"
+    assert not marked_processes(mark, scratch), "processes left running"
+
+
+def marked_processes(mark, scratch):
+    """The processes whose environment holds ``mark`` or whose command line names ``scratch``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            environ = (proc / "environ").read_bytes()
+            command = (proc / "cmdline").read_bytes()
+        except OSError:  # not a process, or gone
+            continue
+        if mark.encode() in environ or str(scratch).encode() in command:
+            found.append(command.replace(b"\0", b" ").decode(errors="replace"))
+    return found

@@ -98,6 +98,11 @@ def test_release_runs_without_any_answer(lesson):
                           "(they must not depend on an answer):\n" + "\n".join(failures))
 
 
+# Each answer starts with autograd on: a wrong answer may switch it off for the whole kernel
+# (torch.set_grad_enabled(False)), and the next answer must not pay for it.
+FRESH_AUTOGRAD = "import torch\ntorch.set_grad_enabled(True)"
+
+
 def wrong_answers(lesson):
     """The lesson's table of wrong answers, from tests/wrong_answers/NN-slug.py."""
     path = WRONG_ANSWERS / f"{lesson.id}.py"
@@ -133,9 +138,11 @@ def test_visible_tests_reject_wrong_answers(lesson):
                 continue
             visible = [test_cells[test_id] for test_id in tested[grade_id]]
             for why, source in table[grade_id]:
+                kernel.run(FRESH_AUTOGRAD)
                 kernel.run(source)
                 if not any(kernel.run(test) for test in visible):
                     problems.append(f"{grade_id}: the visible tests accept a wrong answer ({why})")
+            kernel.run(FRESH_AUTOGRAD)
             kernel.run(reference[grade_id])
             for test_id, test in zip(tested[grade_id], visible, strict=True):
                 error = kernel.run(test)

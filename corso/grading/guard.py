@@ -55,17 +55,39 @@ def main():
     key = os.read(key_fd, 64)
     os.close(key_fd)
     _not_dumpable()
-    import matplotlib.pyplot  # noqa: F401 (pyplot and the inline backend add hooks to IPython's events)
-    import matplotlib_inline.backend_inline  # noqa: F401
-    import numpy  # noqa: F401 (what the tests use, imported before the snapshot)
-    import torch  # noqa: F401
-    import torch.nn.functional  # noqa: F401
-    import torch.testing  # noqa: F401
+    _warm_up()
     from ipykernel.kernelapp import IPKernelApp
     app = IPKernelApp.instance()
     app.initialize(sys.argv[3:])
     watch(app, key, report_fd)
     app.start()
+
+
+def _warm_up():
+    """Import what the lessons use and trigger torch's one-time changes to itself (functions wrapped on first
+    call, optimizers' ``step`` patched by the first instance, ``__slotnames__`` cached by the first pickling),
+    so that the snapshot already holds the objects the tests will meet."""
+    import io
+
+    import matplotlib.pyplot  # noqa: F401 (pyplot and the inline backend add hooks to IPython's events)
+    import matplotlib_inline.backend_inline  # noqa: F401
+    import numpy  # noqa: F401
+    import torch
+    import torch.nn.functional  # noqa: F401
+    import torch.testing  # noqa: F401
+    import torchvision  # noqa: F401 (it loads its C library through ctypes, which is watched afterwards)
+    state = torch.random.get_rng_state()
+    torch.manual_seed(0)
+    torch.random.set_rng_state(state)
+    parameters = [torch.nn.Parameter(torch.zeros(1))]
+    for value in vars(torch.optim).values():
+        if isinstance(value, type) and issubclass(value, torch.optim.Optimizer):
+            try:
+                value(parameters, lr=0.1)
+            except Exception:  # noqa: BLE001 (an optimizer that needs other arguments)
+                pass
+    model = torch.nn.Linear(1, 1)
+    torch.save({"model": model, "state": model.state_dict(), "tensor": torch.zeros(1)}, io.BytesIO())
 
 
 def _not_dumpable():

@@ -76,15 +76,15 @@ def bwrap_command(kernel_cmd, folder, data_dir, limits, uid=None):
                "--unsetenv", "JPY_PARENT_PID"]  # ipykernel watches that PID, which the PID namespace hides
     if uid is None:
         command.append("--unshare-user")
-    bound = set()
+    command += ["--size", str(limits.disk_bytes), "--perms", "1777", "--tmpfs", "/tmp"]  # before what lies in it
+    bound = {Path("/tmp")}
     for path in [*read_only_paths(data_dir), Path(folder)]:
         for parent in reversed(path.parents):
             if parent != Path("/") and parent not in bound:
                 command += ["--perms", "0755", "--dir", str(parent)]
                 bound.add(parent)
         if path == Path(folder):
-            command += ["--size", str(limits.disk_bytes), "--perms", "1777", "--tmpfs", "/tmp",
-                        "--bind", str(path), str(path)]
+            command += ["--bind", str(path), str(path)]
         else:
             command += ["--ro-bind", str(path), str(path)]
         bound.add(path)
