@@ -225,7 +225,8 @@ def test_italian_student_runs_solves_and_validates(lab, context, course):
     notebook.restart_and_run_all()
     assert notebook.error_output(try_it) == ""
     assert "NotImplementedError" in notebook.error_output(tests)
-    assert notebook.prompt(tests + 1) == "[ ]:", "the run should have stopped at the first error"
+    after_tests = next(i for i in range(tests + 1, len(cells)) if cells[i].cell_type == "code")
+    assert notebook.prompt(after_tests) == "[ ]:", "the run should have stopped at the first error"
     notebook.scroll_to(answer - 1)  # the exercise's text, its answer cell, the error
     notebook.screenshot("exercise-fails")
 
