@@ -4,8 +4,8 @@
 it asks for the sandboxed kernel (``sandbox.py``) and brackets every graded test cell with two checks by the
 kernel's guard (``guard.py``). A test cell scores only when
 
-- the kernel's reply to that very cell says it ran without error (the verdict; nbgrader then scores the cell
-  from its outputs, which agree with the reply), and
+- the kernel's reply to that very cell says it ran without error (the verdict: nbgrader's Execute turns an
+  error reply into an error output, and nbgrader scores a test cell 0 when it has one), and
 - the guard, asked with a fresh nonce just before and just after the cell, answered with a signed report
   that nothing the test or the kernel's execution relies on changed, and it reported no reach for the
   kernel's internals since the kernel started.
@@ -50,7 +50,7 @@ class GuardedExecute(ExecuteSurvivingCrashes):
         self.kernel_name = sandbox.KERNEL_NAME
         self.kernel_manager_class = sandbox.kernel_manager(self.data_dir or DATA_DIR)
         self.bindings = module_bindings(self._lesson_source(resources))
-        self.review, self._seen = [], 0
+        self.review = []
         nb, resources = super().preprocess(nb, resources, km)
         nb.metadata.setdefault("corso", {})["review"] = self.review
         return nb, resources
@@ -72,7 +72,6 @@ class GuardedExecute(ExecuteSurvivingCrashes):
         self.km.provisioner.seal()
         names = builtin_names(cell.source)
         before = self._check(names)
-        self._reply = None
         cell, resources = super().preprocess_cell(cell, resources, index)
         if self._kernel_died:
             return cell, resources
@@ -85,10 +84,6 @@ class GuardedExecute(ExecuteSurvivingCrashes):
             cell.outputs.append(new_output("error", ename="Review", evalue=REVIEW_MESSAGE,
                                            traceback=[f"Review: {REVIEW_MESSAGE}"]))
         return cell, resources
-
-    def on_cell_executed(self, **kwargs):
-        super().on_cell_executed(**kwargs)
-        self._reply = kwargs["execute_reply"]["content"].get("status")
 
     def _check(self, names):
         """Ask the guard, with a fresh nonce, what changed; return the changes (or why there is no answer)."""
