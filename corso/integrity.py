@@ -76,11 +76,7 @@ class ScrubHiddenTests(NbGraderPreprocessor):
     NOTE = "[riga di un test nascosto rimossa / hidden test line removed]"
 
     def preprocess(self, nb, resources):
-        from nbgrader.coursedir import CourseDirectory
-        coursedir = CourseDirectory(config=self.config)
-        info = resources["nbgrader"]
-        source = Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]),
-                      f"{info['notebook']}.ipynb")
+        source = lesson_source(self.config, resources)
         self.hidden = [line for line in hidden_test_lines(nbformat.read(source, as_version=4))
                        if len(line) >= self.MIN_LENGTH]
         return super().preprocess(nb, resources)
@@ -103,6 +99,16 @@ class ScrubHiddenTests(NbGraderPreprocessor):
         lines = text.split("\n")
         return "\n".join(self.NOTE if any(secret in html.unescape(line) for secret in self.hidden) else line
                          for line in lines)
+
+
+def lesson_source(config, resources):
+    """The lesson's source notebook in the nbgrader course that ``config`` names (the course's own copy,
+    trusted, never the student's), for the notebook an nbgrader converter is processing."""
+    from nbgrader.coursedir import CourseDirectory
+    coursedir = CourseDirectory(config=config)
+    info = resources["nbgrader"]
+    return Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]),
+                f"{info['notebook']}.ipynb")
 
 
 def hidden_test_lines(source_nb):

@@ -34,7 +34,7 @@ from nbformat.v4 import new_output
 from traitlets import Unicode
 
 from corso.grading import sandbox
-from corso.integrity import ExecuteSurvivingCrashes
+from corso.integrity import ExecuteSurvivingCrashes, lesson_source
 
 GUARD_TIMEOUT = 10  # seconds to wait for the guard's report
 
@@ -49,19 +49,11 @@ class GuardedExecute(ExecuteSurvivingCrashes):
         from corso.data import DATA_DIR
         self.kernel_name = sandbox.KERNEL_NAME
         self.kernel_manager_class = sandbox.kernel_manager(self.data_dir or DATA_DIR)
-        self.bindings = module_bindings(self._lesson_source(resources))
+        self.bindings = module_bindings(lesson_source(self.config, resources))
         self.review = []
         nb, resources = super().preprocess(nb, resources, km)
         nb.metadata.setdefault("corso", {})["review"] = self.review
         return nb, resources
-
-    def _lesson_source(self, resources):
-        """The lesson's source notebook (trusted: the course's copy, not the student's) for its setup cell."""
-        from nbgrader.coursedir import CourseDirectory
-        coursedir = CourseDirectory(config=self.config)
-        info = resources["nbgrader"]
-        return Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]),
-                    f"{info['notebook']}.ipynb")
 
     def kept_in_history(self, cell):
         return not _graded_test(cell)
