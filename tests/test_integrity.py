@@ -8,7 +8,7 @@ from submissions import filled_release
 from corso.check import self_check
 from corso.cli import main
 from corso.grading.inspect import hints as tampering
-from corso.integrity import HideTestTracebacks
+from corso.integrity import HideTestTracebacks, joined_streams
 from corso.lessons import Lesson
 
 
@@ -49,6 +49,18 @@ def test_feedback_keeps_the_message_not_the_traceback():
 
 
 @pytest.mark.slow
+def test_printed_chunks_are_joined_per_run_of_one_stream_whatever_the_chunking():
+    def stream(name, text):
+        return new_output("stream", name=name, text=text)
+    figure = new_output("display_data", data={"text/plain": "<Figure>"})
+    chunked = [stream("stdout", "torch.Size([2])"), stream("stdout", " torch.Size([2, 1])\n"), figure,
+               stream("stdout", "a\n"), stream("stderr", "warning\n"), stream("stderr", "again\n")]
+    expected = [stream("stdout", "torch.Size([2]) torch.Size([2, 1])\n"), figure, stream("stdout", "a\n"),
+                stream("stderr", "warning\nagain\n")]
+    assert joined_streams(chunked) == expected
+    assert joined_streams(expected) == expected
+
+
 def test_self_check_lists_failing_tests_and_exits_one(tmp_path, capsys):
     lesson = Lesson(ROOT, "01-tensors")
     untouched = tmp_path / "untouched.ipynb"
