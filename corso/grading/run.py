@@ -174,28 +174,35 @@ def grade_submission(course, lesson, student):
 
 
 class Workers:
-    """The grading processes: one a submission, each in a process group of its own with its sandboxed kernel,
-    forked from a server that has imported the grading code once (a fresh Python costs seconds). A process
-    that runs past ``limit`` seconds is stopped with everything it started; its result comes back on a pipe.
+    """The grading processes of this machine: ``jobs`` at once, one a submission, each in a process group of
+    its own with its sandboxed kernel, forked from a server that has imported the grading code once (a fresh
+    Python costs seconds). A process that runs past ``limit`` seconds is stopped with everything it started;
+    its result comes back on a pipe. Each grades in a private copy of ``template`` (a grading course with the
+    lesson) with the GradingCourse ``settings``.
 
     Like every forkserver child, each also imports the program's main module: ``corso``'s is light."""
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["corso.grading.run", "corso.course"])
 
-    def __init__(self, limit):
-        self.limit = limit
+    def __init__(self, template, settings, lesson, limit, jobs=1):
+        self.template, self.settings, self.lesson, self.limit = Path(template), settings, lesson, limit
         self.running = set()
+        self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
 
-    def grade(self, template, course_settings, lesson, student, submitted):
-        """Grade one submission in a private copy of ``template``; return its result (see grade_submission)."""
-        private = template.parent / "students" / student
+    def submit(self, student, submitted):
+        """Start grading ``student``'s submission (the folder ``submitted``); a future of its result."""
+        return self.pool.submit(self.grade, student, submitted)
+
+    def grade(self, student, submitted):
+        """Grade one submission in a private copy of the template; return its result (see grade_submission)."""
+        private = self.template.parent / "students" / student
         shutil.rmtree(private, ignore_errors=True)
-        shutil.copytree(template, private)
+        shutil.copytree(self.template, private)
         shutil.copytree(submitted, private / "submitted" / student)
         receiving, sending = self.context.Pipe(duplex=False)
-        process = self.context.Process(target=_worker, args=(sending, str(private), course_settings, lesson.root,
-                                                               lesson.id, student))
+        process = self.context.Process(target=_worker, args=(sending, str(private), self.settings,
+                                                               self.lesson.root, self.lesson.id, student))
         process.start()
         sending.close()
         self.running.add(process)
@@ -218,14 +225,23 @@ class Workers:
             os.killpg(process.pid, signal.SIGKILL)
         process.join()
 
-    def kill_all(self):
+    def stop(self):
+        """Ctrl-C or an error: nothing more starts, and what runs is stopped."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
         for process in list(self.running):
             self.kill(process)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.pool.shutdown()
 
 
 def _worker(sending, private, course_settings, root, lesson_id, student):
     """The grading process of one submission: its output goes to ``log.txt``, its result to the pipe."""
     os.setsid()  # a process group of its own: stopping it stops the sandbox too
+    _die_with_parent()  # the forkserver, which ends with the program (or the cluster worker) that started it
     log = os.open(Path(private, "log.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
@@ -236,27 +252,33 @@ def _worker(sending, private, course_settings, root, lesson_id, student):
     sending.close()
 
 
-def run_in_order(keys, work, finish, jobs, progress, abort):
-    """Run ``work(key)`` for every key on ``jobs`` threads; call ``finish(key, result)`` in key order.
+def _die_with_parent():
+    """Linux: SIGKILL this process when its parent ends (prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+
+
+def run_in_order(keys, submit, finish, progress, abort):
+    """Start ``submit(key)`` (a future) for every key; call ``finish(key, result)`` in key order.
 
     On an interruption (Ctrl-C) or an error, ``abort()`` stops the work under way; what was finished stays.
     """
     results, next_index = {}, 0
     bar = progress(total=len(keys)) if progress and keys else None
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(work, key): key for key in keys}
-        try:
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                while next_index < len(keys) and keys[next_index] in results:
-                    finish(keys[next_index], results.pop(keys[next_index]))
-                    next_index += 1
-                    if bar:
-                        bar.update(1)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            abort()
-            raise
-        finally:
-            if bar:
-                bar.close()
+    futures = {}
+    try:
+        for key in keys:
+            futures[submit(key)] = key
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            while next_index < len(keys) and keys[next_index] in results:
+                finish(keys[next_index], results.pop(keys[next_index]))
+                next_index += 1
+                if bar:
+                    bar.update(1)
+    except BaseException:
+        abort()
+        raise
+    finally:
+        if bar:
+            bar.close()
