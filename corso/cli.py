@@ -38,7 +38,11 @@ def parser():
     grade_parser = verbs.add_parser("grade", help="autograde a folder or zip of submissions")
     grade_parser.add_argument("lesson", help="the lesson, e.g. 01-tensors")
     grade_parser.add_argument("submissions", type=Path, help="a folder or a zip of notebooks")
-    grade_parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="submissions graded at once")
+    grade_parser.add_argument("--jobs", type=int, default=os.cpu_count(),
+                              help="submissions graded at once on this machine (default: one a core)")
+    grade_parser.add_argument("--cluster", metavar="ADDRESS",
+                              help="grade on a Dask cluster's workers: its scheduler, tcp://HOST:PORT, or its "
+                                   "scheduler file (see README, 'Grading on a cluster')")
     grade_parser.add_argument("--workdir", type=Path, help="the grading folder (default: grading/)")
     grade_parser.add_argument("--db", help="gradebook database URL (default: SQLite in the grading folder)")
     grade_parser.add_argument("--timeout", type=int, help="seconds a cell may run (default: nbgrader_config.py)")
@@ -94,6 +98,7 @@ def run_grade(args):
     root = course_root(args.root)
     report = grade_class(root, find_lesson(root, args.lesson), args.submissions, args.workdir or root / "grading",
                          db_url=args.db, jobs=args.jobs, timeout=args.timeout, sandbox=not args.no_sandbox,
+                         cluster=args.cluster,
                          progress=lambda total: tqdm(total=total, unit="submission", file=sys.stderr))
     print(summary(report))
     return 0

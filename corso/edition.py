@@ -51,7 +51,7 @@ WHEEL_NAME = "corso_student"
 # Instructor-only packages left out of the students' environment: the notebook test runner (nbval), the
 # gradebook's PostgreSQL driver and the grading progress bar. Everything else in the course's runtime is
 # what the notebooks import or what JupyterLab and the Validate button need (nbgrader requires `notebook`).
-INSTRUCTOR_ONLY = {"nbval", "psycopg", "psycopg-binary", "psycopg-c", "tqdm"}
+INSTRUCTOR_ONLY = {"distributed", "nbval", "psycopg", "psycopg-binary", "psycopg-c", "tqdm"}
 ITALIAN_ONLY = {"jupyterlab-language-pack-it-it"}
 
 # nbgrader 0.9.6 docs/source/user_guide/installation.rst, "Disabling extensions": the exact names; plus

@@ -6,6 +6,7 @@
 - ``inspect``: an untrusted notebook -> what to grade, and its problem lines;
 - ``sandbox`` (with ``guard``, which runs inside it): the only code that starts student code;
 - ``run``: nbgrader's autograde of one submission with its kernel in the sandbox, results returned as data;
+  here, in processes of this machine, or (``cluster``) on the workers of a Dask cluster;
 - ``record``: the single writer of the gradebook, and resuming an interrupted run;
 - ``report``: the grades CSV, the LMS's files, the summary.
 
@@ -28,7 +29,7 @@ class Interrupted(KeyboardInterrupt):
 
 
 def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, timeout=None, progress=None,
-                sandbox=True):
+                sandbox=True, cluster=None):
     """Grade every submission of ``lesson`` found in ``submissions``; see the module's docstring."""
     import os
     from pathlib import Path
@@ -40,7 +41,11 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
     from corso.grading import collect, inspect, record, report, run
     from corso.grading.sandbox import SandboxUnavailable, check_available
 
-    if sandbox:
+    settings = {"timeout": timeout, "sandbox": sandbox}
+    if cluster:  # the scheduler and its workers first: a cluster that cannot grade says so before any work
+        from corso.grading import cluster as dask_cluster
+        client = dask_cluster.connect(cluster, lesson, settings)
+    elif sandbox:
         try:
             check_available(DATA_DIR)
         except SandboxUnavailable as error:
@@ -71,8 +76,10 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
         todo[submission.student] = (submission, key)
     # A submission may not run longer than all its cells at the time limit, plus the start-up.
     limit = course.config.Execute.timeout * sum(cell.cell_type == "code" for cell in release_nb.cells) + 120
-    workers = run.Workers(limit)
-    settings = {"timeout": timeout, "sandbox": sandbox}
+    if cluster:
+        workers = dask_cluster.ClusterWorkers(client, lesson, settings, limit)
+    else:
+        workers = run.Workers(template.workdir, settings, lesson, limit, jobs or os.cpu_count())
 
     finished = []
 
@@ -84,11 +91,11 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
         if "error" not in result:
             resume.save(student, key, problems)
 
-    students = sorted(todo)
     try:
-        run.run_in_order(students, lambda student: workers.grade(
-            template.workdir, settings, lesson, student, course.workdir / "submitted" / student),
-            finish, jobs or os.cpu_count(), progress, abort=workers.kill_all)
+        with workers:
+            run.run_in_order(sorted(todo), lambda student: workers.submit(student, course.workdir / "submitted" /
+                                                                            student),
+                             finish, progress, abort=workers.stop)
     except KeyboardInterrupt:
         raise Interrupted(resumed + len(finished), len(todo) + resumed, course.workdir) from None
     for submission in collected:
