@@ -31,7 +31,7 @@ from submissions import filled_release  # noqa: E402
 
 from corso.build import build, execute_notebook  # noqa: E402
 from corso.check import self_check  # noqa: E402
-from corso.course import GradingCourse, load_config  # noqa: E402
+from corso.course import GradingCourse, find_lesson, load_config  # noqa: E402
 from corso.lessons import find_lessons  # noqa: E402
 
 MARKERS = ("<!-- benchmarks:start -->", "<!-- benchmarks:end -->")
@@ -78,18 +78,31 @@ def suite_row():
     return row("full test suite (`make test`)", f"{seconds / 60:.1f} min ({summary})")
 
 
+def a_class(lesson, folder, students):
+    """``students`` submissions in ``folder``: mostly solved, a quarter unanswered, in both languages."""
+    folder.mkdir()
+    for i in range(students):
+        language = "it" if i % 2 else "en"
+        if i % 4 == 3:
+            shutil.copy(lesson.release(language), folder / f"s{i:02d}.ipynb")
+        else:
+            filled_release(lesson, language, folder / f"s{i:02d}.ipynb")
+    return folder
+
+
+def corso_grade(lesson, handed_in, workdir, *options):
+    """Seconds ``corso grade`` takes, as an instructor runs it."""
+    start = time.perf_counter()
+    subprocess.run([Path(sys.executable).parent / "corso", "--root", ROOT, "grade", lesson.id, handed_in,
+                    "--workdir", workdir, *options], check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
 def grading_rows(reps, students=40):
-    lesson = next(lesson for lesson in find_lessons(ROOT) if lesson.id == "01-tensors")
+    lesson = find_lesson(ROOT, "01-tensors")
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        handed_in = scratch / "submissions"
-        handed_in.mkdir()
-        for i in range(students):  # a class: mostly solved, some unanswered, in both languages
-            language = "it" if i % 2 else "en"
-            if i % 4 == 3:
-                shutil.copy(lesson.release(language), handed_in / f"s{i:02d}.ipynb")
-            else:
-                filled_release(lesson, language, handed_in / f"s{i:02d}.ipynb")
+        handed_in = a_class(lesson, scratch / "submissions", students)
         start = time.perf_counter()
         sequential = GradingCourse(ROOT, scratch / "sequential", sandbox=False)  # nbgrader as it comes
         sequential.add_lesson(lesson)
@@ -97,12 +110,8 @@ def grading_rows(reps, students=40):
             sequential.submit(lesson, notebook.stem, notebook)
             sequential.autograde(lesson, notebook.stem)
         baseline = time.perf_counter() - start
-        ours = {}
-        for flags in ([], ["--no-sandbox"]):
-            start = time.perf_counter()
-            subprocess.run([Path(sys.executable).parent / "corso", "--root", ROOT, "grade", lesson.id, handed_in,
-                            "--workdir", scratch / f"parallel{len(flags)}", *flags], check=True, capture_output=True)
-            ours[bool(flags)] = time.perf_counter() - start
+        ours = {bool(flags): corso_grade(lesson, handed_in, scratch / f"parallel{len(flags)}", *flags)
+                for flags in ([], ["--no-sandbox"])}
         solved = filled_release(lesson, "it", scratch / "solved.ipynb")
         one = {}
         for sandbox in (True, False):
@@ -121,6 +130,55 @@ def grading_rows(reps, students=40):
             row("one submission's autograde, sandboxed and guarded", f"{one[True]:.1f} s",
                 "the same without the sandbox", f"{one[False]:.1f} s (+{one[True] - one[False]:.1f} s)", n_one),
             row("student self-check of one notebook (`corso check`)", f"{check:.1f} s", runs=n)]
+
+
+def cluster_rows(reps, students=40, submissions=10_000, machines=(1, 10, 50), cores=8):
+    """The class through a Dask cluster of 1 and 2 local workers (one submission at a time each) against the
+    local path, and what that predicts for a term's ``submissions`` on ``machines`` of ``cores`` cores."""
+    from localcluster import Cluster
+    lesson = find_lesson(ROOT, "01-tensors")
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        handed_in = a_class(lesson, scratch / "submissions", students)
+        local = corso_grade(lesson, handed_in, scratch / "local")
+        cluster, on_cluster = Cluster(scratch / "cluster"), {}
+        try:
+            for workers in (1, 2):
+                cluster.add_worker(f"w{workers}")
+                on_cluster[workers] = corso_grade(lesson, handed_in, scratch / f"cluster{workers}", "--cluster",
+                                                  cluster.address)
+        finally:
+            cluster.close()
+        writer, _, n = timed(record_again(lesson, scratch / "local", scratch / "writer"), reps)
+    jobs = os.cpu_count()
+    # A core's cost of one submission: the two-worker run kept both cores busy.
+    per_submission = on_cluster[2] * 2 / students
+    rows = [row(f"autograde {students} submissions of 01-tensors, Dask cluster of {workers} local worker(s)",
+                f"{on_cluster[workers]:.0f} s", f"`corso grade` on this machine, {jobs} jobs",
+                f"{local:.0f} s ({local / on_cluster[workers]:.2f}x)") for workers in (1, 2)]
+    rows.append(row("the single writer: one result into the gradebook and its feedback page", f"{writer:.2f} s",
+                    runs=n))
+    for count in machines:
+        grading = submissions * per_submission / (count * cores)
+        rows.append(row(f"estimate: {submissions:,} submissions on {count} {cores}-core machine(s)",
+                        f"{max(grading, submissions * writer) / 60:.0f} min",
+                        f"from {per_submission:.1f} core-s a submission and {writer:.2f} s a record",
+                        f"workers {grading / 60:.0f} min, writer {submissions * writer / 60:.0f} min"))
+    return rows
+
+
+def record_again(lesson, graded, workdir):
+    """The writer's part for one submission, ready to time: a notebook graded in ``graded`` recorded into a
+    gradebook of its own in ``workdir``, as ``corso grade`` records a worker's result."""
+    from corso.grading.record import record
+    student = "s00"
+    course = GradingCourse(ROOT, workdir)
+    course.add_lesson(lesson)
+    course.submit(lesson, student, graded / "submitted" / student / lesson.id / f"{lesson.slug}.ipynb")
+    result = {"graded": (graded / "autograded" / student / lesson.id / f"{lesson.slug}.ipynb").read_text(),
+              "feedback": (graded / "feedback" / student / lesson.id / f"{lesson.slug}.html").read_text(),
+              "review": []}
+    return lambda: record(course, lesson, student, result)
 
 
 def markdown(rows, environment):
@@ -144,19 +202,19 @@ def main():
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
     parser.add_argument("--readme", action="store_true", help="also put the table in README.md")
-    parser.add_argument("--only", choices=["grading"], help="measure only these rows (no README update)")
+    parser.add_argument("--only", choices=["grading", "cluster"], help="measure only these rows (no README update)")
     args = parser.parse_args()
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     environment = {"date": time.strftime("%Y-%m-%d"), "machine": platform.machine(), "cpus": os.cpu_count(),
                    "torch": torch.__version__, "threads": torch.get_num_threads(),
                    "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
-    if args.only == "grading":
-        print(markdown(grading_rows(args.reps), environment))
+    if args.only:
+        print(markdown({"grading": grading_rows, "cluster": cluster_rows}[args.only](args.reps), environment))
         return
     rows = build_rows(args.reps) + notebook_rows(args.reps) + mnist_rows(torch.device("cpu"), args.reps)
     if torch.cuda.is_available():
         rows += mnist_rows(torch.device("cuda"), args.reps)
-    rows += grading_rows(args.reps) + [suite_row()]
+    rows += grading_rows(args.reps) + cluster_rows(args.reps) + [suite_row()]
     table = markdown(rows, environment)
     print(table)
     args.json.write_text(json.dumps({"environment": environment, "rows": rows}, indent=1) + "\n")
