@@ -2,6 +2,7 @@
 
 - ``grades-<lesson>.csv``: one row per student, one column per graded cell, the total, the problems;
 - for an LMS download: Moodle's grading worksheet and feedback zip, or Canvas's gradebook CSV (``corso.lms``);
+- ``class-report-<lesson>.html``: the class report, one self-contained page (``class_report``);
 - the summary table printed at the end of ``corso grade``.
 """
 
@@ -33,9 +34,16 @@ def printable(text):
     return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "?", str(text))
 
 
+def class_report_path(report):
+    """``class-report-<lesson>.html`` beside ``grades-<lesson>.csv``."""
+    return report.csv.with_name(f"class-report-{report.csv.stem.removeprefix('grades-')}.html")
+
+
 def write_reports(report, lesson, layout):
-    """The grades CSV, and the LMS's own files when the submissions came from one."""
+    """The grades CSV, the class report, and the LMS's own files when the submissions came from one."""
+    from corso.grading import class_report
     write_atomic(report.csv, grades_csv(report), mode=0o600)
+    write_atomic(class_report_path(report), class_report.render(report, lesson), mode=0o600)
     folder = report.csv.parent
     records = [lms.GradeRecord(s.student, s.name or s.student, s.total, sum(report.max_points.values()),
                                "\n".join(s.problems),
@@ -81,6 +89,7 @@ def summary(report):
                      "can be forged")
     lines.append(f"{len(report.submissions)} students ({report.resumed} already graded, not graded again); "
                  f"grades in {report.csv}; feedback in {report.csv.parent / 'feedback'}")
+    lines.append(f"class report: {class_report_path(report)}")
     return "\n".join(lines)
 
 
