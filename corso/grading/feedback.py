@@ -90,3 +90,18 @@ def lesson_title(source_nb, language):
             if first.startswith("#"):
                 return first.lstrip("#").strip()
     return ""
+
+
+def regenerate(root, lesson, workdir, db_url=None):
+    """Make the feedback page of every graded submission of ``lesson`` again, from the gradebook (with the
+    instructor's scores and comments); return the pages, in student order."""
+    from corso.course import CourseError, GradingCourse
+    course = GradingCourse(root, workdir, db_url)
+    autograded = course.workdir / "autograded"
+    graded = sorted(folder.name for folder in (autograded.iterdir() if autograded.is_dir() else [])
+                    if (folder / lesson.id / f"{lesson.slug}.ipynb").is_file())
+    if not graded:
+        raise CourseError(f"nothing graded for {lesson.id} in {course.workdir}: run corso grade first")
+    for student in graded:
+        course.feedback(lesson, student)
+    return [course.workdir / "feedback" / student / lesson.id / f"{lesson.slug}.html" for student in graded]
