@@ -5,7 +5,8 @@ answer cell and the graded test cells after it (or a written answer, graded by t
 the heading the lesson's source gives it in that language (the trusted source, never the submission). A test
 cell's verdict comes from its error output, read the same way as the problem lines of the summary
 (``record.execution_problems``): ``NotImplementedError`` is an answer not given, ``CellTimeoutError`` or
-``KeyboardInterrupt`` a cell stopped at the time limit, ``Review`` a test that ran in a changed kernel.
+``KeyboardInterrupt`` a cell stopped at the time limit, ``Review`` a test that ran in a changed kernel. An
+answer cell stopped at the time limit (or where the kernel died) gives its exercise that status.
 """
 
 import re
@@ -115,13 +116,14 @@ def classify(graded_nb, source_nb, scores, comments=None, language=None):
     language = language or notebook_language(graded_nb)
     comments = comments or {}
     graded = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in graded_nb.cells
-              if cell.metadata.get("nbgrader", {}).get("grade")}
+              if cell.metadata.get("nbgrader", {}).get("grade_id")}
     points = {cell.metadata["nbgrader"]["grade_id"]: float(cell.metadata["nbgrader"]["points"])
               for cell in source_nb.cells if cell.metadata.get("nbgrader", {}).get("grade")}
     outcomes = []
     for grade_id, title, tests in exercises(source_nb, language):
         verdicts = [_verdict(graded.get(test), scores.get(test), points[test], language) for test in tests]
-        failing = next((verdict for verdict in verdicts if verdict[0] not in (PASSED, GRADED)), verdicts[0])
+        stopped = _stopped(graded.get(grade_id), language)
+        failing = stopped or next((verdict for verdict in verdicts if verdict[0] not in (PASSED, GRADED)), verdicts[0])
         total = None if any(score is None for score in scores_of(tests, scores)) else sum(scores_of(tests, scores))
         outcomes.append(Outcome(grade_id, title, total, sum(points[test] for test in tests), failing[0],
                                 failing[1], comments.get(grade_id) or "", tests))
@@ -130,6 +132,15 @@ def classify(graded_nb, source_nb, scores, comments=None, language=None):
 
 def scores_of(tests, scores):
     return [scores.get(test, 0) for test in tests]
+
+
+def _stopped(answer_cell, language):
+    """(status, message) when the answer cell itself ran past the time limit or the kernel died in it (its
+    tests then fail for that reason), else None."""
+    error = first_error(answer_cell) if answer_cell is not None and answer_cell.cell_type == "code" else None
+    if error is not None and error_status(error) in (TIMED_OUT, KERNEL_DIED):
+        return error_status(error), split_message(error.evalue, language)
+    return None
 
 
 def _verdict(cell, score, max_score, language):
