@@ -62,6 +62,8 @@ class GradingCourse:
         self.config.CourseDirectory.db_url = db_url or f"sqlite:///{self.workdir / 'gradebook.db'}"
         if timeout:
             self.config.Execute.timeout = timeout
+        # A feedback page holds a student's work: the instructor's alone, as corso grade writes it (octal digits).
+        self.config.GenerateFeedback.permissions = 600
         self.workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     @property

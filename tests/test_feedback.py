@@ -198,6 +198,8 @@ def test_manual_grade_and_comment_reach_the_regenerated_page(feedback_class, cap
     assert f"rossi/{LESSON.id}/{LESSON.slug}.html" in capsys.readouterr().out
     outcome = next(o for o in outcomes(workdir, "rossi") if o.grade_id == written)
     assert outcome.status == GRADED and outcome.score == points - 0.5
+    path = workdir / "feedback" / "rossi" / LESSON.id / f"{LESSON.slug}.html"
+    assert path.stat().st_mode & 0o777 == 0o600
     text = page(workdir, "rossi")
     row = re.search(rf'<tr class="corso-outcome[^"]*" data-grade-id="{written}".*?</tr>', text, re.S).group(0)
     assert f"{points - 0.5:g} / {points:g}" in row and 'data-status="graded by instructor"' in row
