@@ -11,6 +11,7 @@ import shutil
 import nbformat
 import pytest
 from feedback_class import CLASS, EXERCISES, FIRST, HOSTILE, LESSON, SECOND, WRITTEN
+from labpage import JupyterLab
 from project import ROOT
 from submissions import secret_lines
 
@@ -185,15 +186,15 @@ def test_grouped_failures_count_each_students_failure(feedback_class):
 
 
 def test_manual_grade_and_comment_reach_the_regenerated_page(feedback_class, capsys, tmp_path):
-    """Grade the written answer as the formgrader does, then ``corso feedback`` makes the pages again
-    (in a copy of the grading folder: the other tests read the class as graded)."""
+    """Grade the written answer in the formgrader (its HTTP API, on a real server with nbgrader's extension),
+    then ``corso feedback`` makes the pages again (in a copy of the grading folder: the other tests read the
+    class as graded)."""
     workdir = shutil.copytree(feedback_class[1], tmp_path / "grading")
-    grading = course(workdir)
     written = WRITTEN[0]
     points = next(cell.metadata["nbgrader"]["points"] for cell in SOURCE.cells
                   if cell.metadata.get("nbgrader", {}).get("grade_id") == written)
     comment = "Bene la regola degli stride <img src=x onerror=alert(1)>"
-    give_manual_grade(grading, "rossi", written, points - 0.5, comment)
+    grade_in_formgrader(workdir, tmp_path / "server", "rossi", written, points - 0.5, comment)
     assert cli.main(["--root", str(ROOT), "feedback", LESSON.id, "--workdir", str(workdir)]) == 0
     assert f"rossi/{LESSON.id}/{LESSON.slug}.html" in capsys.readouterr().out
     outcome = next(o for o in outcomes(workdir, "rossi") if o.grade_id == written)
@@ -207,19 +208,20 @@ def test_manual_grade_and_comment_reach_the_regenerated_page(feedback_class, cap
     assert "<img src=x" not in text
 
 
-def give_manual_grade(grading, student, grade_id, score, comment):
-    """What nbgrader's formgrader does when the instructor types a score and a comment: its API handlers
-    (nbgrader/server_extensions/formgrader/apihandlers.py, GradeHandler.put, lines 57-71, and
-    CommentHandler.put, lines 88-97, in nbgrader 0.9.6) find the grade and the comment by id and set
-    ``manual_score`` (with ``needs_manual_grade``) and ``manual_comment``, then commit."""
-    from nbgrader.api import Gradebook
-    with Gradebook(grading.db_url) as gradebook:
-        grade = gradebook.find_grade(grade_id, LESSON.slug, LESSON.id, student)
-        grade = gradebook.find_grade_by_id(grade.id)
-        grade.manual_score = score
-        grade.extra_credit = None
-        grade.needs_manual_grade = grade.manual_score is None and grade.auto_score is None
-        found = gradebook.find_comment(grade_id, LESSON.slug, LESSON.id, student)
-        found = gradebook.find_comment_by_id(found.id)
-        found.manual_comment = comment
-        gradebook.db.commit()
+def grade_in_formgrader(workdir, state, student, grade_id, score, comment):
+    """Give a score and a comment as the formgrader's page does: its API (nbgrader's
+    server_extensions/formgrader/apihandlers.py: GET submitted_notebooks, grades and comments, then PUT
+    grade/<id> and comment/<id>), served by ``jupyter lab`` from the grading folder as the README says."""
+    (workdir / "nbgrader_config.py").write_text(f"c = get_config()\nc.CourseDirectory.root = {str(workdir)!r}\n")
+    server = JupyterLab(workdir, state, state / "server.log").start()
+    try:
+        submissions = server.request("GET", f"formgrader/api/submitted_notebooks/{LESSON.id}/{LESSON.slug}")
+        notebook = next(entry["id"] for entry in submissions if entry["student"] == student)
+        grade = next(g["id"] for g in server.request("GET", f"formgrader/api/grades?submission_id={notebook}")
+                     if g["name"] == grade_id)
+        found = next(c["id"] for c in server.request("GET", f"formgrader/api/comments?submission_id={notebook}")
+                     if c["name"] == grade_id)
+        server.request("PUT", f"formgrader/api/grade/{grade}", {"manual_score": score})
+        server.request("PUT", f"formgrader/api/comment/{found}", {"manual_comment": comment})
+    finally:
+        server.stop()
