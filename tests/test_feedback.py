@@ -27,6 +27,7 @@ from corso.grading.outcomes import (
     classify,
     first_error,
     split_message,
+    title_html,
 )
 from corso.grading.record import execution_problems
 from corso.grading.report import class_report_path, summary
@@ -163,7 +164,7 @@ def test_class_report_beside_the_grades_private_and_complete(feedback_class):
     assert path.parent == report.csv.parent and path.stat().st_mode & 0o777 == 0o600
     text = path.read_text()
     for outcome in outcomes(report.csv.parent, "rossi"):
-        assert class_report._title(outcome.title) in text
+        assert title_html(outcome.title) in text
     assert text.count("<svg") == 2 and not REMOTE.search(text)
     for student, spec in CLASS.items():
         if "review" in spec.expected.values():

@@ -10,7 +10,6 @@ from a submission (ids, names, messages, problem lines) is escaped.
 
 import html
 import io
-import re
 import statistics
 from collections import Counter
 
@@ -26,8 +25,9 @@ from corso.grading.outcomes import (
     REVIEW,
     TIMED_OUT,
     classify,
-    split_message,
+    title_html,
 )
+from corso.grading.report import number
 
 LANGUAGE = "it"  # the language of titles and messages in the report
 COLUMNS = [(PASSED, "superato / passed", "#2e7d32"), (FAILED, "non superato / failed", "#c62828"),
@@ -77,11 +77,11 @@ def _overview(report, outcomes):
     languages = Counter(submission.language or "?" for submission in report.submissions)
     rows = [("studenti / students", len(report.submissions)),
             ("valutati / graded", len(outcomes)),
-            ("punti massimi / maximum", _number(sum(report.max_points.values())))]
+            ("punti massimi / maximum", number(sum(report.max_points.values())))]
     if totals:
-        rows += [("media / mean", _number(round(statistics.mean(totals), 2))),
-                 ("mediana / median", _number(statistics.median(totals))),
-                 ("minimo - massimo / min - max", f"{_number(min(totals))} - {_number(max(totals))}")]
+        rows += [("media / mean", number(statistics.mean(totals))),
+                 ("mediana / median", number(statistics.median(totals))),
+                 ("minimo - massimo / min - max", f"{number(min(totals))} - {number(max(totals))}")]
     split = ", ".join(f"{language}: {count}" for language, count in sorted(languages.items()))
     rows.append(("lingua / language", split))
     return _table([], rows, "overview")
@@ -98,8 +98,8 @@ def _exercise_table(outcomes):
     for first, column in _by_exercise(outcomes):
         counts = Counter(outcome.status for outcome in column)
         scores = [outcome.score for outcome in column if outcome.score is not None]
-        rows.append([_title(first.title), _number(first.max_score),
-                     _number(round(statistics.mean(scores), 2)) if scores else "–",
+        rows.append([title_html(first.title), number(first.max_score),
+                     number(statistics.mean(scores)) if scores else "–",
                      *(_share(counts[status], len(column)) for status, _, _ in COLUMNS[:3]),
                      _share(sum(counts[status] for status, _, _ in COLUMNS[3:]), len(column)),
                      _share(len(column) - len(scores), len(column))])
@@ -109,7 +109,8 @@ def _exercise_table(outcomes):
 
 
 def _failures(outcomes):
-    """Per exercise, the most common failure messages, grouped by what precedes their first colon."""
+    """Per exercise, the most common failure messages (already in Italian), grouped by what precedes their
+    first colon ("Tipo errato", "Valori errati", ...)."""
     parts = []
     for first, column in _by_exercise(outcomes):
         messages = [outcome.message for outcome in column if outcome.status == FAILED and outcome.message]
@@ -121,7 +122,7 @@ def _failures(outcomes):
             examples.setdefault(_group(message), message)
         rows = [[str(count), html.escape(group), html.escape(_shorten(examples[group]))]
                 for group, count in groups.most_common(MOST_COMMON)]
-        parts.append(f"<h3>{_title(first.title)}</h3>")
+        parts.append(f"<h3>{title_html(first.title)}</h3>")
         parts.append(_table(["studenti / students", "errore / failure", "esempio / example"], rows, "failures",
                             escape=False))
     return "\n".join(parts) or "<p>Nessun test fallito con un messaggio. / No failing test with a message.</p>"
@@ -140,26 +141,15 @@ def _flagged(report, outcomes):
 
 
 def _group(message):
-    head = split_message(message, LANGUAGE).split(":")[0].strip()
-    return head[:80]
+    return message.split(":")[0].strip()[:80]
 
 
 def _shorten(message, limit=200):
-    text = split_message(message, LANGUAGE)
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def _title(title):
-    """An exercise title, escaped, with its `code` spans as <code>."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(title))
+    return message if len(message) <= limit else message[:limit] + "…"
 
 
 def _share(count, total):
     return f"{round(100 * count / total)} % ({count})" if total else "–"
-
-
-def _number(value):
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _table(header, rows, css_class, raw_first=False, escape=True):

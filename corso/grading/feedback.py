@@ -11,8 +11,6 @@
   one HTML file that makes no request at all.
 """
 
-import html
-import re
 from functools import cache
 from pathlib import Path
 
@@ -20,7 +18,15 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from corso.grading.outcomes import LABELS, classify, first_error, notebook_language, split_message
+from corso.grading.outcomes import (
+    LABELS,
+    classify,
+    first_error,
+    lesson_title,
+    notebook_language,
+    split_message,
+    title_html,
+)
 from corso.integrity import lesson_source
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -46,11 +52,6 @@ def gradebook_marks(db_url, notebook_id, lesson_id, student):
                   else grade.score for grade in notebook.grades}
         comments = {comment.name: comment.manual_comment for comment in notebook.comments if comment.manual_comment}
         return scores, comments
-
-
-def title_html(title):
-    """A heading's text, escaped, with its `code` spans as <code>."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(title))
 
 
 class FeedbackSummary(NbGraderPreprocessor):
@@ -80,16 +81,6 @@ class FeedbackSummary(NbGraderPreprocessor):
             error.evalue = split_message(error.evalue, resources["corso"]["language"])
             error.traceback = [f"{error.ename}: {error.evalue}"]
         return cell, resources
-
-
-def lesson_title(source_nb, language):
-    """The lesson's first heading in ``language``."""
-    for cell in source_nb.cells:
-        if cell.cell_type == "markdown" and language in cell.metadata.get("tags", []):
-            first = cell.source.strip().split("\n")[0]
-            if first.startswith("#"):
-                return first.lstrip("#").strip()
-    return ""
 
 
 def regenerate(root, lesson, workdir, db_url=None):

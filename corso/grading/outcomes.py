@@ -9,6 +9,7 @@ cell's verdict comes from its error output, read the same way as the problem lin
 answer cell stopped at the time limit (or where the kernel died) gives its exercise that status.
 """
 
+import html
 import re
 from dataclasses import dataclass, field
 
@@ -19,7 +20,6 @@ from corso.language import LANGUAGES, cell_language
 PASSED, FAILED, NOT_ANSWERED, TIMED_OUT, REVIEW, KERNEL_DIED = (
     "passed", "failed", "not answered", "timed out", "review", "kernel died")
 AWAITING, GRADED = "awaiting instructor", "graded by instructor"
-STATUSES = (PASSED, FAILED, NOT_ANSWERED, TIMED_OUT, REVIEW, KERNEL_DIED, AWAITING, GRADED)
 
 ERROR_STATUS = {"NotImplementedError": NOT_ANSWERED, "CellTimeoutError": TIMED_OUT, "KeyboardInterrupt": TIMED_OUT,
                 "Review": REVIEW, "DeadKernelError": KERNEL_DIED}
@@ -30,14 +30,14 @@ LABELS = {
            TIMED_OUT: "tempo scaduto", REVIEW: "da rivedere", KERNEL_DIED: "kernel interrotto",
            AWAITING: "in attesa del docente", GRADED: "valutata dal docente",
            "score": "Punteggio", "points": "punti", "exercise": "Esercizio", "result": "Esito",
-           "comment": "Commento del docente", "test": "Test", "answer": "La tua risposta",
-           "notebook": "Il tuo notebook", "summary": "Riepilogo", "late": "Penalità per consegna in ritardo"},
+           "comment": "Commento del docente", "test": "Test", "notebook": "Il tuo notebook",
+           "late": "Penalità per consegna in ritardo"},
     "en": {PASSED: "passed", FAILED: "failed", NOT_ANSWERED: "not answered",
            TIMED_OUT: "timed out", REVIEW: "to be reviewed", KERNEL_DIED: "kernel died",
            AWAITING: "awaiting the instructor", GRADED: "graded by the instructor",
            "score": "Score", "points": "points", "exercise": "Exercise", "result": "Result",
-           "comment": "Instructor's comment", "test": "Test", "answer": "Your answer",
-           "notebook": "Your notebook", "summary": "Summary", "late": "Late submission penalty"},
+           "comment": "Instructor's comment", "test": "Test", "notebook": "Your notebook",
+           "late": "Late submission penalty"},
 }
 
 
@@ -92,7 +92,7 @@ def exercises(source_nb, language):
         meta = cell.metadata.get("nbgrader", {})
         tagged = cell_language(cell)
         if cell.cell_type == "markdown" and tagged and cell.source.lstrip().startswith("#"):
-            heading[tagged] = _title(cell.source)
+            heading[tagged] = heading_text(cell.source)
         if meta.get("solution"):
             found.append((meta["grade_id"], heading.get(language, meta["grade_id"]),
                           [meta["grade_id"]] if meta.get("grade") else []))
@@ -101,10 +101,23 @@ def exercises(source_nb, language):
     return [exercise for exercise in found if exercise[2]]
 
 
-def _title(markdown):
-    """A heading without its ``#`` marks and its closing parenthesis (the points, which the page shows)."""
+def heading_text(markdown):
+    """A heading without its ``#`` marks and its closing parenthesis (the points, which the pages show)."""
     first = markdown.strip().split("\n")[0].lstrip("#").strip()
     return re.sub(r"\s*\([^()]*\)\s*$", "", first) or first
+
+
+def lesson_title(source_nb, language):
+    """The lesson's first heading in ``language``."""
+    for cell in source_nb.cells:
+        if cell.cell_type == "markdown" and cell_language(cell) == language and cell.source.lstrip().startswith("#"):
+            return heading_text(cell.source)
+    return ""
+
+
+def title_html(title):
+    """A title, escaped, with its `code` spans as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(title))
 
 
 def classify(graded_nb, source_nb, scores, comments=None, language=None):

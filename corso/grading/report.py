@@ -62,10 +62,10 @@ def grades_csv(report):
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["student", "name", "language", *report.max_points, "total", "sandboxed", "problems"])
     for submission in report.submissions:
-        scores = [_number(submission.scores.get(grade_id, 0 if not submission.scores else None))
+        scores = [number(submission.scores.get(grade_id, 0 if not submission.scores else None))
                   for grade_id in report.max_points]
         writer.writerow([submission.student, printable(submission.name), submission.language, *scores,
-                         _number(submission.total), "yes" if report.sandboxed else "NO",
+                         number(submission.total), "yes" if report.sandboxed else "NO",
                          printable("; ".join(submission.problems))])
     return out.getvalue()
 
@@ -74,11 +74,11 @@ def summary(report):
     """The table printed at the end of a grading run."""
     columns = [grade_id.removesuffix("_tests") for grade_id in report.max_points]
     header = ["student", "lang", *columns, "total", "problems"]
-    rows = [["(max)", "", *map(_number, report.max_points.values()), _number(sum(report.max_points.values())), ""]]
+    rows = [["(max)", "", *map(number, report.max_points.values()), number(sum(report.max_points.values())), ""]]
     for submission in report.submissions:
-        scores = ["-" if submission.scores.get(grade_id, 0) is None else _number(submission.scores.get(grade_id, 0))
+        scores = ["-" if submission.scores.get(grade_id, 0) is None else number(submission.scores.get(grade_id, 0))
                   for grade_id in report.max_points]
-        rows.append([submission.student, submission.language, *scores, _number(submission.total),
+        rows.append([submission.student, submission.language, *scores, number(submission.total),
                      printable("; ".join(submission.problems)) or "ok"])
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + str(row[-1])
@@ -93,7 +93,8 @@ def summary(report):
     return "\n".join(lines)
 
 
-def _number(value):
+def number(value):
+    """A score as the reports print it: whole numbers without decimals, others to two places; None as blank."""
     if value is None:
         return ""
     return int(value) if float(value).is_integer() else round(value, 2)
