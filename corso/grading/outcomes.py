@@ -128,8 +128,10 @@ def classify(graded_nb, source_nb, scores, comments=None, language=None):
     """
     language = language or notebook_language(graded_nb)
     comments = comments or {}
-    graded = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in graded_nb.cells
-              if cell.metadata.get("nbgrader", {}).get("grade_id")}
+    graded = {}  # grade id -> the first cell that carries it (grading kept the first of any duplicates)
+    for cell in graded_nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id"):
+            graded.setdefault(cell.metadata["nbgrader"]["grade_id"], cell)
     points = {cell.metadata["nbgrader"]["grade_id"]: float(cell.metadata["nbgrader"]["points"])
               for cell in source_nb.cells if cell.metadata.get("nbgrader", {}).get("grade")}
     outcomes = []
@@ -137,14 +139,11 @@ def classify(graded_nb, source_nb, scores, comments=None, language=None):
         verdicts = [_verdict(graded.get(test), scores.get(test), points[test], language) for test in tests]
         stopped = _stopped(graded.get(grade_id), language)
         failing = stopped or next((verdict for verdict in verdicts if verdict[0] not in (PASSED, GRADED)), verdicts[0])
-        total = None if any(score is None for score in scores_of(tests, scores)) else sum(scores_of(tests, scores))
+        earned = [scores.get(test, 0) for test in tests]
+        total = None if None in earned else sum(earned)
         outcomes.append(Outcome(grade_id, title, total, sum(points[test] for test in tests), failing[0],
                                 failing[1], comments.get(grade_id) or "", tests))
     return outcomes
-
-
-def scores_of(tests, scores):
-    return [scores.get(test, 0) for test in tests]
 
 
 def _stopped(answer_cell, language):
