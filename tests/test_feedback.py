@@ -226,3 +226,8 @@ def grade_in_formgrader(workdir, state, student, grade_id, score, comment):
         server.request("PUT", f"formgrader/api/comment/{found}", {"manual_comment": comment})
     finally:
         server.stop()
+
+
+def test_corso_feedback_without_a_graded_class_says_so(tmp_path, capsys):
+    assert cli.main(["--root", str(ROOT), "feedback", LESSON.id, "--workdir", str(tmp_path / "grading")]) == 2
+    assert f"nothing graded for {LESSON.id}" in capsys.readouterr().err
