@@ -19,7 +19,7 @@ from playwright.sync_api import expect, sync_playwright
 from project import ROOT
 
 from corso.course import GradingCourse
-from corso.grading.outcomes import FAILED, LABELS, NOT_ANSWERED, classify
+from corso.grading.outcomes import FAILED, LABELS, NOT_ANSWERED, PASSED, classify
 from corso.grading.report import class_report_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -105,6 +105,9 @@ def check_feedback(browser, workdir, student, screenshot):
         expect(row.locator("a")).to_have_text(outcome.title.replace("`", ""))
         if outcome.message:
             expect(row.locator(".corso-message")).to_have_text(outcome.message)
+        for test in EXERCISES.get(grade_id, []):  # each collapsed test says whether it passed
+            verdict = labels[PASSED if outcome.status == PASSED else FAILED]
+            expect(page.locator(f"details#{test} > summary .corso-status")).to_have_text(verdict)
     tests = page.locator("details.corso-test")
     expect(tests).to_have_count(sum(len(ids) for ids in EXERCISES.values()))
     assert not any(tests.nth(i).get_attribute("open") is not None for i in range(tests.count()))
