@@ -7,6 +7,8 @@
 from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
 from nbgrader.preprocessors import Execute
 
+from corso.grading.feedback import TEMPLATES
+
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 c.CourseDirectory.course_id = "pytorch-intro"
@@ -35,10 +37,15 @@ c.Autograde.autograde_preprocessors = [
     *[p for p in Autograde.class_traits()["autograde_preprocessors"].default() if p is not Execute],
 ]
 # ... and the feedback students get back hides hidden tests: their source, the traceback lines, and any line
-# of them that a student's cell printed.
+# of them that a student's cell printed. It opens with each exercise's outcome in the student's language and
+# is one self-contained file (corso/grading/feedback.py), whoever makes it: corso grade, or corso feedback after
+# written answers were graded in the formgrader.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "corso.integrity.HideTestTracebacks",
     "corso.integrity.ScrubHiddenTests",
     *GenerateFeedback.class_traits()["preprocessors"].default(),
+    "corso.grading.feedback.FeedbackSummary",
 ]
+# The course's template is named like nbgrader's (nbgrader's API asks for "feedback"), found first here.
+c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]

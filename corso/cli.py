@@ -6,6 +6,9 @@
     corso grade LESSON SUBMISSIONS [--jobs N] [--workdir grading] [--db URL] [--timeout S] [--no-sandbox]
                                autograde a folder, zip or LMS download of submissions, each in a sandbox:
                                feedback, grades CSV (and the LMS's files), summary
+    corso feedback LESSON [--workdir grading] [--db URL]
+                               make every student's feedback page again from the gradebook (after grading
+                               written answers in the formgrader)
     corso check NOTEBOOK       a student's self-check: run the notebook, list the failing tests (exit 1)
     corso edition LANG [--target editions]
                                the student edition (it, en or both): a folder and a zip, with no answer in it
@@ -48,6 +51,10 @@ def parser():
     grade_parser.add_argument("--timeout", type=int, help="seconds a cell may run (default: nbgrader_config.py)")
     grade_parser.add_argument("--no-sandbox", action="store_true",
                               help="run student code without the sandbox (it runs as you: only for trusted work)")
+    feedback_parser = verbs.add_parser("feedback", help="make the feedback pages again from the gradebook")
+    feedback_parser.add_argument("lesson", help="the lesson, e.g. 01-tensors")
+    feedback_parser.add_argument("--workdir", type=Path, help="the grading folder (default: grading/)")
+    feedback_parser.add_argument("--db", help="gradebook database URL (default: SQLite in the grading folder)")
     check_parser = verbs.add_parser("check", help="self-check a notebook before submitting it")
     check_parser.add_argument("notebook", type=Path)
     edition_parser = verbs.add_parser("edition", help="make the student edition of a language (folder and zip)")
@@ -104,6 +111,15 @@ def run_grade(args):
     return 0
 
 
+def run_feedback(args):
+    from corso.course import course_root, find_lesson
+    from corso.grading.feedback import regenerate
+    root = course_root(args.root)
+    for page in regenerate(root, find_lesson(root, args.lesson), args.workdir or root / "grading", args.db):
+        print(f"wrote {page}")
+    return 0
+
+
 def run_check(args):
     from corso import check
     failures = check.self_check(args.root, args.notebook)
@@ -123,7 +139,8 @@ def run_edition(args):
     return 0
 
 
-VERBS = {"data": run_data, "build": run_build, "grade": run_grade, "check": run_check, "edition": run_edition}
+VERBS = {"data": run_data, "build": run_build, "grade": run_grade, "feedback": run_feedback, "check": run_check,
+         "edition": run_edition}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, SaveAutoGrades
@@ -63,6 +62,8 @@ class GradingCourse:
         self.config.CourseDirectory.db_url = db_url or f"sqlite:///{self.workdir / 'gradebook.db'}"
         if timeout:
             self.config.Execute.timeout = timeout
+        # A feedback page holds a student's work: the instructor's alone, as corso grade writes it (octal digits).
+        self.config.GenerateFeedback.permissions = 600
         self.workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     @property
@@ -118,17 +119,13 @@ class GradingCourse:
                     f"{lesson.id}/{student} feedback")
 
     def scores(self, lesson, student):
-        """{grade id: score, or None where a written answer awaits the instructor}; {} if never graded.
+        """{grade id: score, or None where a written answer awaits the instructor}; {} if never graded."""
+        return self.marks(lesson, student)[0]
 
-        A test cell that lost its nbgrader metadata awaits manual grading in nbgrader: it counts 0 here.
-        """
-        with Gradebook(self.db_url) as gradebook:
-            try:
-                notebook = gradebook.find_submission_notebook(lesson.slug, lesson.id, student)
-            except MissingEntry:
-                return {}
-            return {grade.name: None if grade.needs_manual_grade and grade.cell.cell_type == "markdown"
-                    else grade.score for grade in notebook.grades}
+    def marks(self, lesson, student):
+        """(scores, as ``scores`` gives them; {grade id: the instructor's comment}) from the gradebook."""
+        from corso.grading.feedback import gradebook_marks
+        return gradebook_marks(self.db_url, lesson.slug, lesson.id, student)
 
     @staticmethod
     def _check(result, what):

@@ -55,3 +55,11 @@ def course_copy(tmp_path):
     for folder in ("release", "solutions", "notebooks"):
         shutil.copytree(ROOT / folder, target / folder)
     return target
+
+
+@pytest.fixture(scope="session")
+def feedback_class(tmp_path_factory):
+    """(report, grading folder) of a small class of lesson 01 graded by corso grade's pipeline
+    (tests/feedback_class.py), once for the feedback and class-report tests."""
+    from feedback_class import grade_feedback_class
+    return grade_feedback_class(tmp_path_factory.mktemp("feedback-class"))

@@ -15,6 +15,7 @@ import os
 import nbformat
 
 from corso.files import write_atomic
+from corso.grading.outcomes import KERNEL_DIED, NOT_ANSWERED, TIMED_OUT, error_status, first_error
 
 
 class Resume:
@@ -56,16 +57,17 @@ def execution_problems(graded_nb):
     """What went wrong while the submission ran, beyond the tests' verdicts (which the scores show)."""
     for index, cell in enumerate(graded_nb.cells):
         meta = cell.metadata.get("nbgrader", {})
-        error = next((output for output in cell.get("outputs", []) if output.output_type == "error"), None)
+        error = first_error(cell)
         where = f"cell {index} (id {cell.get('id')!r})"
         if error is None:
             continue
-        if error.ename == "DeadKernelError":
+        status = error_status(error)
+        if status == KERNEL_DIED:
             yield f"the kernel died in or before {where}: the cells after it did not run"
             return
-        if error.ename in ("CellTimeoutError", "KeyboardInterrupt"):
+        if status == TIMED_OUT:
             yield f"{where} ran past the time limit and was stopped"
-        elif error.ename == "NotImplementedError":
+        elif status == NOT_ANSWERED:
             if meta.get("grade"):
                 yield f"{meta['grade_id']}: not answered"
         elif not meta.get("grade"):

@@ -2,6 +2,7 @@
 
 - ``grades-<lesson>.csv``: one row per student, one column per graded cell, the total, the problems;
 - for an LMS download: Moodle's grading worksheet and feedback zip, or Canvas's gradebook CSV (``corso.lms``);
+- ``class-report-<lesson>.html``: the class report, one self-contained page (``class_report``);
 - the summary table printed at the end of ``corso grade``.
 """
 
@@ -33,9 +34,16 @@ def printable(text):
     return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "?", str(text))
 
 
+def class_report_path(report):
+    """``class-report-<lesson>.html`` beside ``grades-<lesson>.csv``."""
+    return report.csv.with_name(f"class-report-{report.csv.stem.removeprefix('grades-')}.html")
+
+
 def write_reports(report, lesson, layout):
-    """The grades CSV, and the LMS's own files when the submissions came from one."""
+    """The grades CSV, the class report, and the LMS's own files when the submissions came from one."""
+    from corso.grading import class_report
     write_atomic(report.csv, grades_csv(report), mode=0o600)
+    write_atomic(class_report_path(report), class_report.render(report, lesson), mode=0o600)
     folder = report.csv.parent
     records = [lms.GradeRecord(s.student, s.name or s.student, s.total, sum(report.max_points.values()),
                                "\n".join(s.problems),
@@ -54,10 +62,10 @@ def grades_csv(report):
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["student", "name", "language", *report.max_points, "total", "sandboxed", "problems"])
     for submission in report.submissions:
-        scores = [_number(submission.scores.get(grade_id, 0 if not submission.scores else None))
+        scores = [number(submission.scores.get(grade_id, 0 if not submission.scores else None))
                   for grade_id in report.max_points]
         writer.writerow([submission.student, printable(submission.name), submission.language, *scores,
-                         _number(submission.total), "yes" if report.sandboxed else "NO",
+                         number(submission.total), "yes" if report.sandboxed else "NO",
                          printable("; ".join(submission.problems))])
     return out.getvalue()
 
@@ -66,11 +74,11 @@ def summary(report):
     """The table printed at the end of a grading run."""
     columns = [grade_id.removesuffix("_tests") for grade_id in report.max_points]
     header = ["student", "lang", *columns, "total", "problems"]
-    rows = [["(max)", "", *map(_number, report.max_points.values()), _number(sum(report.max_points.values())), ""]]
+    rows = [["(max)", "", *map(number, report.max_points.values()), number(sum(report.max_points.values())), ""]]
     for submission in report.submissions:
-        scores = ["-" if submission.scores.get(grade_id, 0) is None else _number(submission.scores.get(grade_id, 0))
+        scores = ["-" if submission.scores.get(grade_id, 0) is None else number(submission.scores.get(grade_id, 0))
                   for grade_id in report.max_points]
-        rows.append([submission.student, submission.language, *scores, _number(submission.total),
+        rows.append([submission.student, submission.language, *scores, number(submission.total),
                      printable("; ".join(submission.problems)) or "ok"])
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + str(row[-1])
@@ -81,10 +89,12 @@ def summary(report):
                      "can be forged")
     lines.append(f"{len(report.submissions)} students ({report.resumed} already graded, not graded again); "
                  f"grades in {report.csv}; feedback in {report.csv.parent / 'feedback'}")
+    lines.append(f"class report: {class_report_path(report)}")
     return "\n".join(lines)
 
 
-def _number(value):
+def number(value):
+    """A score as the reports print it: whole numbers without decimals, others to two places; None as blank."""
     if value is None:
         return ""
     return int(value) if float(value).is_integer() else round(value, 2)
