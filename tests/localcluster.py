@@ -3,11 +3,14 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 from test_cli import marked_processes
 
@@ -36,14 +39,18 @@ class Cluster:
                                     env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def add_worker(self, name, env=WORKER_ENV, path=os.environ["PATH"]):
-        """Start a worker (with its nanny) in a working folder of its own; wait until it has joined."""
+        """Start a worker (with its nanny) in a working folder of its own; wait until it has joined.
+
+        Its temporary folder is a short one of its own in /tmp (Unix sockets are made there), so that its
+        sandboxes, whose folders are made there, can be told apart from other tests' by their command line."""
         local = self.folder / name
         local.mkdir()
+        scratch = Path(tempfile.mkdtemp(prefix="corso-worker-", dir="/tmp"))
         mark = f"corso-test-{uuid.uuid4().hex}"
-        environment = dict(os.environ, PATH=path, CORSO_TEST_MARK=mark, TMPDIR=str(local), **env)
+        environment = {**os.environ, "PATH": path, "CORSO_TEST_MARK": mark, "TMPDIR": str(scratch), **env}
         process = self._start(["worker", self.address, "--name", name, "--nthreads", "1", "--no-dashboard",
                                "--local-directory", str(local)], environment)
-        self.workers[name] = (process, mark, local)
+        self.workers[name] = (process, mark, scratch)
         with self.client() as client:
             client.wait_for_workers(len(self.workers), timeout=60)
         return local
@@ -62,8 +69,8 @@ class Cluster:
         os.killpg(self.workers[name][0].pid, signal.SIGKILL)
 
     def left_running(self, name):
-        _, mark, local = self.workers[name]
-        return marked_processes(mark, local)
+        _, mark, scratch = self.workers[name]
+        return marked_processes(mark, scratch)
 
     def close(self):
         for process in [self.scheduler, *(process for process, _, _ in self.workers.values())]:
@@ -72,3 +79,5 @@ class Cluster:
             except ProcessLookupError:
                 pass
             process.wait()
+        for _, _, scratch in self.workers.values():
+            shutil.rmtree(scratch, ignore_errors=True)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from localcluster import Cluster
+from localcluster import WORKER_ENV, Cluster
 from project import ROOT
 from submissions import auto_points, exercises, filled_release
 from test_cli import assert_one_clear_line, corso
@@ -96,11 +96,14 @@ def test_workers_that_cannot_grade_refuse_with_the_reason(cluster, handed_in, tm
     no_sandbox = Path(sys.executable).parent  # this Python and Dask, but not bubblewrap (in /usr/bin)
     cluster.add_worker("no-bwrap", path=str(no_sandbox))
     cluster.add_worker("daemonic", env={})
+    long_tmpdir = tmp_path / ("x" * 80)  # too long for the Unix sockets the grading makes in it
+    long_tmpdir.mkdir()
+    cluster.add_worker("long-tmpdir", env={**WORKER_ENV, "TMPDIR": str(long_tmpdir)})
     code, out, err = corso("grade", LESSON.id, str(handed_in), "--workdir", str(tmp_path / "grading"),
                            "--cluster", cluster.address)
     assert_one_clear_line(code, err, "cannot grade: no sandbox for student code", "bubblewrap",
-                          "DASK_DISTRIBUTED__WORKER__DAEMON=False")
-    assert err.count("cannot grade") == 2, err
+                          "DASK_DISTRIBUTED__WORKER__DAEMON=False", "set TMPDIR to a shorter one")
+    assert err.count("cannot grade") == 3, err
     # A worker that joins after the check refuses each task itself.
     with cluster.client() as client:
         task = client.submit(grade_on_worker, LESSON.id, fingerprint(LESSON), {"timeout": None, "sandbox": True},

@@ -109,8 +109,17 @@ def kernel_environment(data_dir):
             "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 
+# The grading's Unix sockets live under the temporary folder: the kernel's (TMPDIR/corso-kernel-XXXXXXXX/
+# kernel-NNNNN) and the forkserver's (TMPDIR/pymp-XXXXXXXX/listener-XXXXXXXX); a socket's path holds 107 bytes.
+LONGEST_TMPDIR = 107 - len("/corso-kernel-XXXXXXXX/kernel-NNNNN")
+
+
 def check_available(data_dir, limits=Limits()):
     """Raise SandboxUnavailable (one line) unless a sandboxed Python starts and sees no network here."""
+    scratch = tempfile.gettempdir()
+    if len(scratch.encode()) > LONGEST_TMPDIR:
+        raise SandboxUnavailable(f"the temporary folder {scratch} is too long for the kernel's sockets (at most "
+                                 f"{LONGEST_TMPDIR} bytes): set TMPDIR to a shorter one, such as /tmp")
     with tempfile.TemporaryDirectory(prefix="corso-sandbox-check-") as folder, socket.socket() as listening:
         listening.bind(("127.0.0.1", 0))  # the grader's own loopback: the sandbox must not reach it
         listening.listen()
