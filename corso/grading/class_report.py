@@ -201,7 +201,8 @@ def _exercise_bars(outcomes):
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("% studenti / % of students")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small", frameon=False)
+    if ax.get_legend_handles_labels()[0]:  # no bar, no legend (no submission was graded)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small", frameon=False)
     return fig
 
 
