@@ -91,11 +91,11 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
         if "error" not in result:
             resume.save(student, key, problems)
 
+    submitted = course.workdir / "submitted"
     try:
         with workers:
-            run.run_in_order(sorted(todo), lambda student: workers.submit(student, course.workdir / "submitted" /
-                                                                            student),
-                             finish, progress, abort=workers.stop)
+            run.run_in_order(sorted(todo), lambda student: workers.submit(student, submitted / student), finish,
+                             progress, abort=workers.stop)
     except KeyboardInterrupt:
         raise Interrupted(resumed + len(finished), len(todo) + resumed, course.workdir) from None
     for submission in collected:
