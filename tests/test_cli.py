@@ -1,9 +1,11 @@
 """What a user meets at the command line: a version, one clear line and exit code 2 for every bad input."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from importlib.metadata import version
@@ -28,6 +30,14 @@ def assert_one_clear_line(code, err, *words):
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     for word in words:
         assert word in err, err
+
+
+@pytest.fixture
+def short_tmp():
+    """A temporary folder with a short path: the grading makes Unix sockets in it (tmp_path can be too long)."""
+    folder = Path(tempfile.mkdtemp(prefix="corso-test-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_version():
@@ -82,7 +92,7 @@ def test_a_kernel_that_dies_during_the_build(mini_course, capsys):
     assert snapshot(mini_course) == before
 
 
-def test_ctrl_c_during_grade_keeps_what_was_finished_and_leaves_nothing_running(tmp_path):
+def test_ctrl_c_during_grade_keeps_what_was_finished_and_leaves_nothing_running(tmp_path, short_tmp):
     from submissions import filled_release
 
     from corso.lessons import Lesson
@@ -91,8 +101,7 @@ def test_ctrl_c_during_grade_keeps_what_was_finished_and_leaves_nothing_running(
     handed_in.mkdir()
     for student in ("ada", "bea", "cy"):
         filled_release(lesson, "it", handed_in / f"{student}.ipynb")
-    workdir, scratch = tmp_path / "grading", tmp_path / "tmp"
-    scratch.mkdir()
+    workdir, scratch = tmp_path / "grading", short_tmp
     # Everything this run starts carries a mark: the grading processes in their environment, the sandboxes in
     # their command line (their folders are made under TMPDIR). Other tests may be grading at the same time.
     mark = f"corso-test-{uuid.uuid4().hex}"

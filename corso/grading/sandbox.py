@@ -110,8 +110,9 @@ def kernel_environment(data_dir):
 
 
 # The grading's Unix sockets live under the temporary folder: the kernel's (TMPDIR/corso-kernel-XXXXXXXX/
-# kernel-NNNNN) and the forkserver's (TMPDIR/pymp-XXXXXXXX/listener-XXXXXXXX); a socket's path holds 107 bytes.
-LONGEST_TMPDIR = 107 - len("/corso-kernel-XXXXXXXX/kernel-NNNNN")
+# kernel-N) and, the longest, the forkserver's (TMPDIR/pymp-XXXXXXXX/listener-XXXXXXXX); a socket's path holds
+# 107 bytes.
+LONGEST_TMPDIR = 107 - len("/pymp-XXXXXXXX/listener-XXXXXXXX")
 
 
 def check_available(data_dir, limits=Limits()):
