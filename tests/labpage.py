@@ -295,10 +295,23 @@ class JupyterLab:
 # ---------------------------------------------------------------------------------------------------
 # The browser and the notebook page
 
-def launch_chromium(playwright):
+@contextmanager
+def chromium():
+    """Chromium driven by Playwright (no browser download: the system's); closed with everything it started."""
+    from playwright.sync_api import sync_playwright
     if not Path(CHROMIUM).exists():
         raise FileNotFoundError(f"{CHROMIUM} not found: apt-get install -y chromium (or set CORSO_CHROMIUM)")
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
+    left = children_matching(os.getpid(), ("chromium", "playwright"))
+    assert not left, f"browser processes left behind: {left}"
 
 
 NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"

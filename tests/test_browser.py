@@ -18,10 +18,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from labpage import VIEWPORT, JupyterLab, NotebookPage, children_matching, launch_chromium
+from labpage import VIEWPORT, JupyterLab, NotebookPage, children_matching, chromium
 from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from corso.language import cell_language
 from corso.lessons import SOLUTION_MARKERS, Lesson, nbgrader_meta
@@ -160,17 +160,8 @@ def lab(course):
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright = sync_playwright().start()
-    try:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    finally:
-        playwright.stop()
-    left = children_matching(os.getpid(), ("chromium", "playwright"))
-    assert not left, f"browser processes left behind: {left}"
+    with chromium() as started:
+        yield started
 
 
 @pytest.fixture

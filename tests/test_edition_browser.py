@@ -10,8 +10,7 @@ import os
 
 import nbformat
 import pytest
-from labpage import VIEWPORT, JupyterLab, NotebookPage, ServerError, launch_chromium
-from playwright.sync_api import sync_playwright
+from labpage import VIEWPORT, JupyterLab, NotebookPage, ServerError, chromium
 from project import ROOT
 from test_edition import install_edition
 
@@ -56,13 +55,8 @@ def student(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright = sync_playwright().start()
-    try:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-    finally:
-        playwright.stop()
+    with chromium() as started:
+        yield started
 
 
 def crash_copy(folder, language):

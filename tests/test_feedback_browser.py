@@ -13,9 +13,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from feedback_class import CLASS, EXERCISES, FIRST, LAST, LESSON, SECOND, WRITTEN
-from labpage import launch_chromium
+from labpage import chromium
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from project import ROOT
 
 from corso.course import GradingCourse
@@ -29,15 +29,8 @@ VIEWPORT = {"width": 1100, "height": 900}
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright = sync_playwright().start()
-    try:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    finally:
-        playwright.stop()
+    with chromium() as started:
+        yield started
 
 
 class OfflinePage:
