@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, SaveAutoGrades
@@ -44,6 +45,22 @@ def find_lesson(root, lesson_id):
             return lesson
     raise CourseError(f"no lesson {lesson_id!r} in {Path(root, 'source')} "
                       f"(lessons: {', '.join(lesson.id for lesson in lessons) or 'none'})")
+
+
+def gradebook_marks(db_url, notebook_id, lesson_id, student):
+    """({grade id: score, None while a written answer awaits the instructor}, {grade id: the instructor's
+    comment}) from the gradebook; ({}, {}) for a submission never graded.
+
+    A test cell that lost its nbgrader metadata awaits manual grading in nbgrader: it counts 0 here."""
+    with Gradebook(db_url) as gradebook:
+        try:
+            notebook = gradebook.find_submission_notebook(notebook_id, lesson_id, student)
+        except MissingEntry:
+            return {}, {}
+        scores = {grade.name: None if grade.needs_manual_grade and grade.cell.cell_type == "markdown"
+                  else grade.score for grade in notebook.grades}
+        comments = {comment.name: comment.manual_comment for comment in notebook.comments if comment.manual_comment}
+        return scores, comments
 
 
 class GradingCourse:
@@ -120,12 +137,7 @@ class GradingCourse:
 
     def scores(self, lesson, student):
         """{grade id: score, or None where a written answer awaits the instructor}; {} if never graded."""
-        return self.marks(lesson, student)[0]
-
-    def marks(self, lesson, student):
-        """(scores, as ``scores`` gives them; {grade id: the instructor's comment}) from the gradebook."""
-        from corso.grading.feedback import gradebook_marks
-        return gradebook_marks(self.db_url, lesson.slug, lesson.id, student)
+        return gradebook_marks(self.db_url, lesson.slug, lesson.id, student)[0]
 
     @staticmethod
     def _check(result, what):

@@ -15,9 +15,9 @@ from functools import cache
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from corso.course import gradebook_marks
 from corso.grading.outcomes import (
     LABELS,
     classify,
@@ -36,22 +36,6 @@ MATHJAX = Path(__file__).resolve().parent.parent / "vendor" / "mathjax" / "tex-s
 @cache
 def mathjax_script():
     return MATHJAX.read_text(encoding="utf-8")
-
-
-def gradebook_marks(db_url, notebook_id, lesson_id, student):
-    """({grade id: score, None while a written answer awaits the instructor}, {grade id: the instructor's
-    comment}) from the gradebook; ({}, {}) for a submission never graded.
-
-    A test cell that lost its nbgrader metadata awaits manual grading in nbgrader: it counts 0 here."""
-    with Gradebook(db_url) as gradebook:
-        try:
-            notebook = gradebook.find_submission_notebook(notebook_id, lesson_id, student)
-        except MissingEntry:
-            return {}, {}
-        scores = {grade.name: None if grade.needs_manual_grade and grade.cell.cell_type == "markdown"
-                  else grade.score for grade in notebook.grades}
-        comments = {comment.name: comment.manual_comment for comment in notebook.comments if comment.manual_comment}
-        return scores, comments
 
 
 class FeedbackSummary(NbGraderPreprocessor):
