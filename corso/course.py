@@ -71,9 +71,7 @@ class GradingCourse:
         self.workdir = Path(workdir).resolve()
         self.config = load_config(self.root)
         if not sandbox:  # the course's Execute step, with the kernel run as any other (--no-sandbox)
-            self.config.Autograde.autograde_preprocessors = [
-                "corso.integrity.ExecuteSurvivingCrashes" if p == "corso.grading.run.GuardedExecute" else p
-                for p in self.config.Autograde.autograde_preprocessors]
+            self.config.GuardedExecute.sandboxed = False
         self.config.CourseDirectory.root = str(self.workdir)
         self.config.CourseDirectory.release_directory = "release"
         self.config.CourseDirectory.db_url = db_url or f"sqlite:///{self.workdir / 'gradebook.db'}"

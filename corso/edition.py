@@ -8,7 +8,8 @@ the minimal environment: ``requirements.txt`` (pinned; copied from the lead's ha
 ``requirements/course.txt`` without the instructor-only packages when that file exists) and one small
 wheel, ``corso-student``, which brings
 
-- ``corso.data`` (and ``corso.files``), the only part of the course's package the notebooks import;
+- ``corso.checks``, ``corso.data`` (and ``corso.files``), the only part of the course's package the notebooks
+  import;
 - the student-only JupyterLab, the way nbgrader documents it (nbgrader 0.9.6
   ``docs/source/user_guide/installation.rst``, "Disabling extensions"): the lab extensions
   ``@jupyter/nbgrader:formgrader``, ``:create-assignment``, ``:course-list``, ``:assignment-list`` (and
@@ -158,6 +159,7 @@ def student_wheel(root, languages):
     """(file name, bytes) of the ``corso-student`` wheel for this edition."""
     package = {
         "corso/__init__.py": b'"""The part of the course\'s package that the lesson notebooks import."""\n',
+        "corso/checks.py": (Path(root) / "corso" / "checks.py").read_bytes(),
         "corso/data.py": (Path(root) / "corso" / "data.py").read_bytes(),
         "corso/files.py": (Path(root) / "corso" / "files.py").read_bytes(),
         f"{WHEEL_NAME}/__init__.py": (STUDENT / WHEEL_NAME / "__init__.py").read_bytes(),

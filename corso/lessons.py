@@ -4,6 +4,7 @@ A lesson lives in ``source/NN-slug/slug.ipynb``: the folder is the nbgrader assi
 notebook id. Every rule broken is reported with the notebook and the cell, so the author can find it.
 """
 
+import ast
 import hashlib
 import re
 from dataclasses import dataclass
@@ -107,6 +108,20 @@ def _cell_problems(cells, index):
         yield "nbgrader cell without a grade_id"
     yield from _marker_problems(cell.source, SOLUTION_MARKERS, allowed=bool(meta.get("solution")))
     yield from _marker_problems(cell.source, HIDDEN_TEST_MARKERS, allowed=bool(meta.get("grade")))
+    if meta.get("grade") and cell.cell_type == "code":
+        yield from _grading_source_problems(cell.source)
+
+
+def _grading_source_problems(source):
+    """A test cell must run as grading sends it: no ``_expected`` name read once expectations are removed."""
+    try:
+        left = expectation_names_left(source)
+    except SyntaxError as error:
+        yield f"graded test cell does not parse: {error.msg} (line {error.lineno})"
+        return
+    if left:
+        yield (f"graded test cell reads {', '.join(left)} outside expected= and _expected statements: grading "
+               "removes those, so it would fail there (see corso/checks.py)")
 
 
 def _marker_problems(source, markers, allowed):
@@ -140,3 +155,50 @@ def _grade_id_problems(cells):
 
 def _positive_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+EXPECTED_PREFIX = "_expected"
+
+
+def grading_source(source):
+    """A test cell's source as grading sends it to the student's kernel: every ``expected=`` argument removed,
+    and every statement (assignment, ``def``, ``class``) that binds only names starting with ``_expected``, so
+    that no expected value is ever computed there. Raises SyntaxError for a source that does not parse."""
+    tree = _WithoutExpectations().visit(ast.parse(source))
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def expectation_names_left(source):
+    """The ``_expected…`` names that the grading source of a test cell still reads (each one would fail there)."""
+    tree = ast.parse(grading_source(source))
+    return sorted({node.id for node in ast.walk(tree)
+                   if isinstance(node, ast.Name) and node.id.startswith(EXPECTED_PREFIX)})
+
+
+class _WithoutExpectations(ast.NodeTransformer):
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        node.keywords = [keyword for keyword in node.keywords if keyword.arg != "expected"]
+        return node
+
+    def generic_visit(self, node):
+        super().generic_visit(node)
+        for field in ("body", "orelse", "finalbody"):
+            statements = getattr(node, field, None)
+            if isinstance(statements, list):
+                kept = [statement for statement in statements if not _binds_only_expectations(statement)]
+                if not kept and statements and field == "body":
+                    kept = [ast.Pass()]
+                setattr(node, field, kept)
+        return node
+
+
+def _binds_only_expectations(statement):
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return statement.name.startswith(EXPECTED_PREFIX)
+    if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        names = [node for target in targets for node in ast.walk(target) if isinstance(node, ast.Name)]
+        return bool(names) and all(isinstance(target, (ast.Name, ast.Tuple, ast.List)) for target in targets) \
+            and all(name.id.startswith(EXPECTED_PREFIX) for name in names)
+    return False

@@ -7,6 +7,8 @@
 - ``sandbox`` (with ``guard``, which runs inside it): the only code that starts student code;
 - ``run``: nbgrader's autograde of one submission with its kernel in the sandbox, results returned as data;
   here, in processes of this machine, or (``cluster``) on the workers of a Dask cluster;
+- ``verdict``: each graded test's observations (plain data from the kernel) against those of the reference
+  solution, compared in the grading process; the reference run, once per version of the lesson;
 - ``record``: the single writer of the gradebook, and resuming an interrupted run;
 - ``report``: the grades CSV, the LMS's files, the summary.
 
@@ -40,6 +42,7 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
     from corso.data import DATA_DIR, prepare_mnist
     from corso.grading import collect, inspect, record, report, run
     from corso.grading.sandbox import SandboxUnavailable, check_available
+    from corso.grading.verdict import make_reference
 
     settings = {"timeout": timeout, "sandbox": sandbox}
     if cluster:  # the scheduler and its workers first: a cluster that cannot grade says so before any work
@@ -58,6 +61,8 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
     work = course.workdir / ".work"
     template = GradingCourse(root, work / "template", timeout=timeout, sandbox=sandbox)
     template.add_lesson(lesson)
+    if not cluster:  # a cluster's workers observe the reference solution themselves
+        make_reference(template, lesson)
     release_nb = nbformat.read(template.workdir / "release" / lesson.id / f"{lesson.slug}.ipynb", as_version=4)
     collected, ignored, layout = collect.collect(submissions, lesson, work)
     resume = record.Resume(course, lesson, {"timeout": course.config.Execute.timeout, "sandbox": sandbox})

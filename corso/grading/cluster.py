@@ -23,7 +23,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 import corso
-from corso.grading import GradingError, run
+from corso.grading import GradingError, run, verdict
 
 SCHEDULER_WAIT = 60  # seconds to wait for a first worker to join the scheduler
 
@@ -185,5 +185,6 @@ def _grading_processes(local_directory, lesson_id, settings, limit):
             folder = Path(tempfile.mkdtemp(prefix=f"corso-{lesson_id}-", dir=local_directory))
             template = GradingCourse(lesson.root, folder / "template", **settings)
             template.add_lesson(lesson)
+            verdict.make_reference(template, lesson)
             _workers[key] = run.Workers(template.workdir, settings, lesson, limit)
         return _workers[key]

@@ -36,7 +36,7 @@ WATCHED_EVENTS = {"sys.addaudithook", "sys.settrace", "sys.setprofile", "sys._cu
                   "ctypes.addressof", "ctypes.string_at", "ctypes.wstring_at", "ctypes.PyObj_FromPtr"}
 # Modules whose objects the tests or the kernel's execution call, directly or through their callees.
 WATCHED_MODULES = ("builtins", "math", "random", "warnings", "functools", "operator", "types", "inspect",
-                   "matplotlib_inline.backend_inline",
+                   "json", "base64", "corso.checks", "matplotlib_inline.backend_inline",
                    "numpy", "numpy.linalg", "torch", "torch._tensor", "torch.functional", "torch.overrides",
                    "torch.linalg", "torch._C", "torch._C._nn", "torch._C._linalg")
 WATCHED_PREFIXES = ("numpy.testing", "numpy._core.", "torch.testing", "torch.nn", "torch.autograd",
@@ -51,16 +51,21 @@ SYS_HOOKS = ("displayhook", "excepthook", "audit", "addaudithook", "settrace", "
 
 
 def main():
-    report_fd, key_fd = int(sys.argv[1]), int(sys.argv[2])
-    key = os.read(key_fd, 64)
-    os.close(key_fd)
     _not_dumpable()
     _warm_up()
     from ipykernel.kernelapp import IPKernelApp
     app = IPKernelApp.instance()
     app.initialize(sys.argv[3:])
+    _watch_with_key(app, int(sys.argv[1]), int(sys.argv[2]))
+    app.start()  # this frame, under every cell the kernel runs, holds neither the key nor the report pipe
+
+
+def _watch_with_key(app, report_fd, key_fd):
+    """Read the one-time key, close its pipe, and start watching; the key lives on only in the audit hook's
+    closure (no frame, module or object that student code can walk to holds it)."""
+    key = os.read(key_fd, 64)
+    os.close(key_fd)
     watch(app, key, report_fd)
-    app.start()
 
 
 def _warm_up():
@@ -76,6 +81,8 @@ def _warm_up():
     import torch.nn.functional  # noqa: F401
     import torch.testing  # noqa: F401
     import torchvision  # noqa: F401 (it loads its C library through ctypes, which is watched afterwards)
+
+    import corso.checks  # noqa: F401 (what the tests observe with, held before any student code)
     state = torch.random.get_rng_state()
     torch.manual_seed(0)
     torch.random.set_rng_state(state)
@@ -270,6 +277,13 @@ def _kernel_objects(shell, kernel, allowed_callbacks):
         "IPython display publisher": shell.display_pub,
         "IPython compiler": shell.compile,
         "IPython compiler flags": shell.compile.flags,
+        # the holders the lines above read through, checked by identity (a look-alike could share their contents)
+        "IPython events": shell.events,
+        "IPython event callbacks": shell.events.callbacks,
+        "IPython display formatter": shell.display_formatter,
+        "IPython user namespace": shell.user_ns,
+        "kernel shell": kernel.shell,
+        "sys.modules": system.get("modules"),
         "kernel session": kernel.session,
         "kernel shell handlers": tuple(kernel.shell_handlers.values()),
         "kernel control handlers": tuple(kernel.control_handlers.values()),

@@ -3,10 +3,11 @@
 The one classifier behind the student's feedback page and the instructor's class report. An exercise is an
 answer cell and the graded test cells after it (or a written answer, graded by the instructor); its title is
 the heading the lesson's source gives it in that language (the trusted source, never the submission). A test
-cell's verdict comes from its error output, read the same way as the problem lines of the summary
-(``record.execution_problems``): ``NotImplementedError`` is an answer not given, ``CellTimeoutError`` or
-``KeyboardInterrupt`` a cell stopped at the time limit, ``Review`` a test that ran in a changed kernel. An
-answer cell stopped at the time limit (or where the kernel died) gives its exercise that status.
+cell's status and message are the grader's verdict (``corso.verdicts`` in the notebook's metadata, written by
+``run.GuardedExecute``, which drops whatever the submission carried there): passed, failed (with the grader's
+message), not answered (the answer cell is still the release's), timed out, kernel died, or review (the test ran
+in a changed kernel). Nothing the grading kernel printed or raised is read here. An answer cell stopped at the
+time limit (or where the kernel died) gives its exercise that status.
 """
 
 import html
@@ -20,9 +21,6 @@ from corso.language import LANGUAGES, cell_language
 PASSED, FAILED, NOT_ANSWERED, TIMED_OUT, REVIEW, KERNEL_DIED = (
     "passed", "failed", "not answered", "timed out", "review", "kernel died")
 AWAITING, GRADED = "awaiting instructor", "graded by instructor"
-
-ERROR_STATUS = {"NotImplementedError": NOT_ANSWERED, "CellTimeoutError": TIMED_OUT, "KeyboardInterrupt": TIMED_OUT,
-                "Review": REVIEW, "DeadKernelError": KERNEL_DIED}
 
 # The words of the feedback page, in each language of the course.
 LABELS = {
@@ -60,9 +58,9 @@ def first_error(cell):
     return next((output for output in cell.get("outputs", []) if output.output_type == "error"), None)
 
 
-def error_status(error):
-    """What an error output of a graded test cell means (see the module's docstring)."""
-    return ERROR_STATUS.get(error.ename, FAILED)
+def verdicts(graded_nb):
+    """{grade id: {"status", "message"}}: the grader's verdicts on a graded notebook's cells."""
+    return graded_nb.metadata.get("corso", {}).get("verdicts", {})
 
 
 def split_message(text, language):
@@ -128,6 +126,7 @@ def classify(graded_nb, source_nb, scores, comments=None, language=None):
     """
     language = language or notebook_language(graded_nb)
     comments = comments or {}
+    judged = verdicts(graded_nb)
     graded = {}  # grade id -> the first cell that carries it (grading kept the first of any duplicates)
     for cell in graded_nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id"):
@@ -136,9 +135,10 @@ def classify(graded_nb, source_nb, scores, comments=None, language=None):
               for cell in source_nb.cells if cell.metadata.get("nbgrader", {}).get("grade")}
     outcomes = []
     for grade_id, title, tests in exercises(source_nb, language):
-        verdicts = [_verdict(graded.get(test), scores.get(test), points[test], language) for test in tests]
-        stopped = _stopped(graded.get(grade_id), language)
-        failing = stopped or next((verdict for verdict in verdicts if verdict[0] not in (PASSED, GRADED)), verdicts[0])
+        results = [_verdict(graded.get(test), judged.get(test), scores.get(test), points[test], language)
+                   for test in tests]
+        stopped = _stopped(judged.get(grade_id), language)
+        failing = stopped or next((result for result in results if result[0] not in (PASSED, GRADED)), results[0])
         earned = [scores.get(test, 0) for test in tests]
         total = None if None in earned else sum(earned)
         outcomes.append(Outcome(grade_id, title, total, sum(points[test] for test in tests), failing[0],
@@ -146,16 +146,15 @@ def classify(graded_nb, source_nb, scores, comments=None, language=None):
     return outcomes
 
 
-def _stopped(answer_cell, language):
+def _stopped(answer_verdict, language):
     """(status, message) when the answer cell itself ran past the time limit or the kernel died in it (its
     tests then fail for that reason), else None."""
-    error = first_error(answer_cell) if answer_cell is not None and answer_cell.cell_type == "code" else None
-    if error is not None and error_status(error) in (TIMED_OUT, KERNEL_DIED):
-        return error_status(error), split_message(error.evalue, language)
+    if answer_verdict and answer_verdict.get("status") in (TIMED_OUT, KERNEL_DIED):
+        return answer_verdict["status"], split_message(answer_verdict.get("message", ""), language)
     return None
 
 
-def _verdict(cell, score, max_score, language):
+def _verdict(cell, judged, score, max_score, language):
     """(status, message) of one graded cell; a cell missing from the submission counts as not answered."""
     if cell is None:
         return NOT_ANSWERED, ""
@@ -163,8 +162,9 @@ def _verdict(cell, score, max_score, language):
         if determine_grade(cell)[0] == 0 and score == 0:  # nbgrader's rule: the answer is still the stub
             return NOT_ANSWERED, ""
         return (AWAITING if score is None else GRADED), ""
-    error = first_error(cell)
-    if error is not None:
-        status = error_status(error)
-        return status, "" if status == NOT_ANSWERED else split_message(error.evalue, language)
-    return (PASSED, "") if score is not None and score >= max_score else (FAILED, "")
+    if judged is None:  # never judged (the grading stopped first): only the score speaks
+        return (PASSED, "") if score is not None and score >= max_score else (FAILED, "")
+    status = judged.get("status", FAILED)
+    if status == PASSED and (score is None or score < max_score):
+        status = FAILED  # the gradebook has the last word on points
+    return status, split_message(judged.get("message", ""), language)

@@ -15,7 +15,7 @@ import os
 import nbformat
 
 from corso.files import write_atomic
-from corso.grading.outcomes import KERNEL_DIED, NOT_ANSWERED, TIMED_OUT, error_status, first_error
+from corso.grading.outcomes import KERNEL_DIED, NOT_ANSWERED, TIMED_OUT, first_error, verdicts
 
 
 class Resume:
@@ -54,23 +54,22 @@ def record(course, lesson, student, result):
 
 
 def execution_problems(graded_nb):
-    """What went wrong while the submission ran, beyond the tests' verdicts (which the scores show)."""
+    """What went wrong while the submission ran, beyond the tests' verdicts (which the scores show): from the
+    grader's verdicts, and the errors of the cells that are not graded."""
+    judged = verdicts(graded_nb)
     for index, cell in enumerate(graded_nb.cells):
-        meta = cell.metadata.get("nbgrader", {})
-        error = first_error(cell)
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         where = f"cell {index} (id {cell.get('id')!r})"
-        if error is None:
-            continue
-        status = error_status(error)
+        status = judged.get(grade_id, {}).get("status") if grade_id else None
         if status == KERNEL_DIED:
             yield f"the kernel died in or before {where}: the cells after it did not run"
             return
         if status == TIMED_OUT:
             yield f"{where} ran past the time limit and was stopped"
         elif status == NOT_ANSWERED:
-            if meta.get("grade"):
-                yield f"{meta['grade_id']}: not answered"
-        elif not meta.get("grade"):
+            if cell.metadata["nbgrader"].get("grade"):
+                yield f"{grade_id}: not answered"
+        elif status is None and (error := first_error(cell)) is not None:
             yield f"{where} raised {error.ename}: {str(error.evalue)[:80]}"
 
 

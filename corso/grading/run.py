@@ -1,19 +1,23 @@
 """Autograde one submission: nbgrader's autograde with the notebook executed in the sandbox, results as data.
 
 ``GuardedExecute`` is the Execute step of ``nbgrader autograde`` (plugged in through ``nbgrader_config.py``):
-it asks for the sandboxed kernel (``sandbox.py``) and brackets every graded test cell with two checks by the
-kernel's guard (``guard.py``). A test cell scores only when
+it asks for the sandboxed kernel (``sandbox.py``) and runs every graded test cell as grading sends it
+(``corso.lessons.grading_source``: no expected value in it). After the cell it takes the cell's observations
+from the kernel as plain data and compares them, here, with the reference solution's (``verdict.py``). A test
+cell scores only when
 
-- the kernel's reply to that very cell says it ran without error (the verdict: nbgrader's Execute turns an
-  error reply into an error output, and nbgrader scores a test cell 0 when it has one), and
-- the guard, asked with a fresh nonce just before and just after the cell, answered with a signed report
-  that nothing the test or the kernel's execution relies on changed, and it reported no reach for the
-  kernel's internals since the kernel started.
+- its observations match the reference's (the comparison: nothing the kernel says about itself gives a point),
+- and nbgrader's own verdict gives it the points (the kernel's reply says it ran without error: nbgrader scores
+  a test cell with an error output 0), and the guard (``guard.py``), asked with a fresh nonce just before and
+  just after the cell, reported nothing changed and no reach for the kernel's internals. These two can only
+  take points away.
 
-Otherwise the cell gets an error output ("REVIEW ...", so nbgrader scores it 0) and the problem is named.
-Graded cells are run without entering the kernel's input history. ``grade_submission`` runs nbgrader's
-autograde and feedback for one student in a private copy of the grading course and returns the graded
-notebook, the feedback page and the problems as data; ``Workers`` runs it in processes of their own.
+Otherwise the cell gets an error output with the grader's message (so nbgrader scores it 0). Each graded cell's
+verdict (status and message, the grader's words) goes into the notebook's metadata (``corso.verdicts``), which
+the feedback reads; everything the submission carried under that key is dropped first. Graded cells are run
+without entering the kernel's input history. ``grade_submission`` runs nbgrader's autograde and feedback for
+one student in a private copy of the grading course and returns the graded notebook, the feedback page and the
+problems as data; ``Workers`` runs it in processes of their own.
 """
 
 import ast
@@ -31,51 +35,121 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_output
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 
-from corso.grading import sandbox
+from corso.grading import sandbox, verdict
+from corso.grading.outcomes import FAILED, KERNEL_DIED, NOT_ANSWERED, PASSED, REVIEW, TIMED_OUT, exercises
+from corso.integrity import KERNEL_DIED as KERNEL_DIED_OUTPUT
+from corso.integrity import TIMED_OUT as TIMED_OUT_OUTPUT
 from corso.integrity import ExecuteSurvivingCrashes, lesson_source
+from corso.lessons import grading_source
 
 GUARD_TIMEOUT = 10  # seconds to wait for the guard's report
 
 
 class GuardedExecute(ExecuteSurvivingCrashes):
-    """nbgrader's Execute in the sandbox, every graded test cell checked by the guard (see the module docstring)."""
+    """nbgrader's Execute in the sandbox, every graded test cell judged here (see the module docstring)."""
 
     data_dir = Unicode("", help="the course's data folder, read-only in the sandbox (default: corso's)").tag(
         config=True)
+    sandboxed = Bool(True, help="run the kernel in the sandbox, watched by the guard (False: --no-sandbox)").tag(
+        config=True)
+    making_reference = False  # True for the reference run: its observations are recorded, not judged
 
     def preprocess(self, nb, resources=None, km=None):
         from corso.data import DATA_DIR
-        self.kernel_name = sandbox.KERNEL_NAME
-        self.kernel_manager_class = sandbox.kernel_manager(self.data_dir or DATA_DIR)
-        self.bindings = module_bindings(lesson_source(self.config, resources))
-        self.review = []
+        if self.sandboxed:
+            self.kernel_name = sandbox.KERNEL_NAME
+            self.kernel_manager_class = sandbox.kernel_manager(self.data_dir or DATA_DIR)
+        source = nbformat.read(lesson_source(self.config, resources), as_version=4)
+        self.bindings = module_bindings(source)
+        self.reference = None if self.making_reference else self._reference(resources)
+        self.unanswered = set() if self.making_reference else unanswered(nb, source, self._release(resources))
+        self.review, self.observations, self.verdicts = [], {}, {}
+        nb.metadata.pop("corso", None)  # only this step writes there
         nb, resources = super().preprocess(nb, resources, km)
-        nb.metadata.setdefault("corso", {})["review"] = self.review
+        nb.metadata["corso"] = {"review": self.review, "verdicts": self.verdicts}
         return nb, resources
 
     def kept_in_history(self, cell):
         return not _graded_test(cell)
 
     def preprocess_cell(self, cell, resources, index):
-        if not _graded_test(cell) or self._kernel_died:
-            return super().preprocess_cell(cell, resources, index)
-        self.km.provisioner.seal()
-        names = builtin_names(cell.source)
-        before = self._check(names)
-        cell, resources = super().preprocess_cell(cell, resources, index)
-        if self._kernel_died:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if not _graded_test(cell):
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            if grade_id in self.unanswered:
+                self.verdicts[grade_id] = {"status": NOT_ANSWERED, "message": ""}
+            elif grade_id and cell.cell_type == "code":
+                self._note_stopped(cell, grade_id)
             return cell, resources
-        changes = before + self._check(names) + self._guard_events()
+        if self._kernel_died:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            return self._decide(cell, resources, KERNEL_DIED, KERNEL_DIED_OUTPUT.evalue)
+        if self.sandboxed:
+            self.km.provisioner.seal()
+        names = builtin_names(cell.source)
+        before = self._check(names) if self.sandboxed else []
+        self._observed()  # whatever the answer cells reported is not this test's
+        source = cell.source
+        try:
+            cell.source = grading_source(source)
+        except SyntaxError:  # the gradebook's test cell always parses; keep nbgrader's verdict on it
+            pass
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        finally:
+            cell.source = source
+        if self._kernel_died:
+            return self._decide(cell, resources, KERNEL_DIED, KERNEL_DIED_OUTPUT.evalue)
+        if any(output is TIMED_OUT_OUTPUT for output in cell.outputs):
+            return self._decide(cell, resources, TIMED_OUT, TIMED_OUT_OUTPUT.evalue)
+        observed = self._observed()
+        changes = before + self._check(names) + self._guard_events() if self.sandboxed else []
         if changes:
-            grade_id = cell.metadata["nbgrader"]["grade_id"]
             what = "; ".join(dict.fromkeys(changes))
             self.review.append(f"REVIEW {grade_id}: scores 0, the kernel was changed before or during its test: "
                                f"{what[:300]}")
-            cell.outputs.append(new_output("error", ename="Review", evalue=REVIEW_MESSAGE,
-                                           traceback=[f"Review: {REVIEW_MESSAGE}"]))
+            return self._decide(cell, resources, REVIEW, REVIEW_MESSAGE)
+        if self.making_reference:
+            self.observations[grade_id] = observed
+            error = _error(cell)
+            if error is not None or not observed:
+                why = f"{error.ename}: {error.evalue}" if error is not None else "no observation"
+                return self._decide(cell, resources, FAILED, why)
+            return self._decide(cell, resources, PASSED, "")
+        difference = verdict.judge(self.reference.get(grade_id), observed)
+        if difference is None and _error(cell) is not None:
+            difference = ("il test ha sollevato un errore dopo le sue verifiche / "
+                          "the test raised an error after its checks")
+        return self._decide(cell, resources, PASSED if difference is None else FAILED, difference or "")
+
+    def _note_stopped(self, cell, grade_id):
+        """An answer cell stopped at the time limit, or where the kernel died: its exercise's status."""
+        for output, status in ((TIMED_OUT_OUTPUT, TIMED_OUT), (KERNEL_DIED_OUTPUT, KERNEL_DIED)):
+            if any(found is output for found in cell.outputs):
+                self.verdicts[grade_id] = {"status": status, "message": output.evalue}
+
+    def _decide(self, cell, resources, status, message):
+        """Record a graded cell's verdict; a cell that did not pass gets the grader's error output (0 points)."""
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        if status != PASSED and grade_id in self.unanswered and status != REVIEW:
+            status, message = NOT_ANSWERED, ""
+        self.verdicts[grade_id] = {"status": status, "message": message}
+        if status != PASSED and not any(output is KERNEL_DIED_OUTPUT for output in cell.outputs):
+            cell.outputs.append(new_output("error", ename="Verdict", evalue=message or status,
+                                           traceback=[f"Verdict: {message or status}"]))
         return cell, resources
+
+    def _observed(self):
+        """The observations the kernel reports (see verdict.DRAIN), or None when it reports none readable."""
+        try:
+            reply = self.wait_for_reply(self.kc.execute("", silent=True, store_history=False, allow_stdin=False,
+                                                        user_expressions={"observed": verdict.DRAIN}))
+            value = reply["content"]["user_expressions"]["observed"]["data"]["text/plain"]
+            return verdict.read_observations(ast.literal_eval(value))
+        except Exception:  # a dead, stuck or lying kernel: nothing readable
+            return None
 
     def _check(self, names):
         """Ask the guard, with a fresh nonce, what changed; return the changes (or why there is no answer)."""
@@ -108,6 +182,21 @@ class GuardedExecute(ExecuteSurvivingCrashes):
         provisioner = self.km.provisioner
         return [report for line in list(provisioner.reports) if (report := verify(line, provisioner.key))]
 
+    def _reference(self, resources):
+        info = resources["nbgrader"]
+        from nbgrader.coursedir import CourseDirectory
+        observations = verdict.read_reference(CourseDirectory(config=self.config).root, info["assignment"])
+        if observations is None:
+            raise verdict.ReferenceError(f"no reference observations for {info['assignment']} in the grading course")
+        return observations
+
+    def _release(self, resources):
+        from nbgrader.coursedir import CourseDirectory
+        coursedir = CourseDirectory(config=self.config)
+        info = resources["nbgrader"]
+        path = Path(coursedir.format_path(coursedir.release_directory, ".", info["assignment"]),
+                    f"{info['notebook']}.ipynb")
+        return nbformat.read(path, as_version=4)
 
 REVIEW_MESSAGE = ("il kernel è stato modificato prima o durante questo test: 0 punti, da rivedere / "
                   "the kernel was changed before or during this test: 0 points, to be reviewed")
@@ -129,6 +218,25 @@ def _graded_test(cell):
     return cell.cell_type == "code" and bool(cell.metadata.get("nbgrader", {}).get("grade"))
 
 
+def _error(cell):
+    return next((output for output in cell.outputs if output.output_type == "error"), None)
+
+
+def unanswered(nb, source_nb, release_nb):
+    """The grade ids of the exercises whose answer cell is the release's, untouched, or missing: the answer
+    cell's and its graded test cells'."""
+    def answers(notebook):
+        found = {}
+        for cell in notebook.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id and cell.metadata["nbgrader"].get("solution"):
+                found.setdefault(grade_id, cell.source.strip())
+        return found
+    given, stubs = answers(nb), answers(release_nb)
+    return {grade_id for answer, _title, tests in exercises(source_nb, "en")
+            if given.get(answer, stubs.get(answer)) == stubs.get(answer) for grade_id in (answer, *tests)}
+
+
 def builtin_names(source):
     """The builtins a test cell's code uses by name (a student name that hides one changes the test)."""
     try:
@@ -138,9 +246,8 @@ def builtin_names(source):
     return sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and hasattr(builtins, node.id)})
 
 
-def module_bindings(source_notebook):
+def module_bindings(nb):
     """(name, module) for each ``import`` of the lesson's setup cell (its first code cell), from the source."""
-    nb = nbformat.read(source_notebook, as_version=4)
     setup = next(cell for cell in nb.cells if cell.cell_type == "code" and "import " in cell.source)
     bindings = []
     for node in ast.parse(setup.source).body:

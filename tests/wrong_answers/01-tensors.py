@@ -16,6 +16,9 @@ WRONG_ANSWERS = {
         ("off by one: counts from 1",
          "def make_grid(rows, cols):\n"
          "    return torch.arange(1, rows * cols + 1, dtype=torch.float32).view(rows, cols)\n"),
+        ("a NumPy array, not a tensor",
+         "def make_grid(rows, cols):\n"
+         "    return np.arange(rows * cols, dtype=np.float32).reshape(rows, cols)\n"),
     ],
     "to_float64_copy": [
         ("from_numpy(...).double() converts nothing for a float64 array, so it still shares memory",
@@ -27,6 +30,9 @@ WRONG_ANSWERS = {
         ("torch.tensor without a dtype keeps the array's dtype: an int32 array stays int32",
          "def to_float64_copy(array):\n"
          "    return torch.tensor(array)\n"),
+        ("astype copies, but returns a NumPy array, not a tensor",
+         "def to_float64_copy(array):\n"
+         "    return array.astype(np.float64)\n"),
     ],
     "pairwise_differences": [
         ("no new dimensions: (3,) - (4,) does not broadcast",
@@ -38,6 +44,9 @@ WRONG_ANSWERS = {
         ("float() turns float64 inputs into float32",
          "def pairwise_differences(a, b):\n"
          "    return a.float()[:, None] - b.float()[None, :]\n"),
+        ("a list of lists built with loops, not a tensor",
+         "def pairwise_differences(a, b):\n"
+         "    return [[x - y for y in b.tolist()] for x in a.tolist()]\n"),
         ("unsqueeze_ reshapes the caller's tensor in place",
          "def pairwise_differences(a, b):\n"
          "    a.unsqueeze_(1)\n"
