@@ -47,6 +47,16 @@ WRONG_ANSWERS = {
          "def autograd_gradient(f, x):\n"
          "    (grad,) = torch.autograd.grad(f(x), x)\n"
          "    return grad\n"),
+        ("clone() without detach(): on a tracked x the copy is not a leaf, x.grad receives the gradient",
+         "def autograd_gradient(f, x):\n"
+         "    leaf = x.clone().requires_grad_(True)\n"
+         "    f(leaf).backward()\n"
+         "    return leaf.grad\n"),
+        ("create_graph=True: the gradient returned still requires gradients",
+         "def autograd_gradient(f, x):\n"
+         "    leaf = x.detach().clone().requires_grad_(True)\n"
+         "    f(leaf).backward(create_graph=True)\n"
+         "    return leaf.grad\n"),
     ],
     "gradient_steps": [
         ("the original bug: gradients are never reset",
@@ -94,6 +104,15 @@ WRONG_ANSWERS = {
          "        with torch.no_grad():\n"
          "            w -= lr * w.grad\n"
          "    return w\n"),
+        ("detach() without clone(): w shares w0's memory, so w0 is trained in place",
+         "def gradient_steps(loss_fn, w0, lr, steps):\n"
+         "    w = w0.detach().requires_grad_(True)\n"
+         "    for _ in range(steps):\n"
+         "        w.grad = None\n"
+         "        loss_fn(w).backward()\n"
+         "        with torch.no_grad():\n"
+         "            w -= lr * w.grad\n"
+         "    return w.detach()\n"),
     ],
     "predict_no_grad": [
         ("detach(): builds the graph, then cuts it",
@@ -134,5 +153,13 @@ WRONG_ANSWERS = {
          "def freeze_all_but_last(model):\n"
          "    model[:-1].requires_grad_(False)\n"
          "    return list(model.parameters())\n"),
+        ("returns the generator model[-1].parameters(), not a list",
+         "def freeze_all_but_last(model):\n"
+         "    model[:-1].requires_grad_(False)\n"
+         "    return model[-1].parameters()\n"),
+        ("returns copies of the last module's parameters, not those very tensors",
+         "def freeze_all_but_last(model):\n"
+         "    model[:-1].requires_grad_(False)\n"
+         "    return [p.detach().clone() for p in model[-1].parameters()]\n"),
     ],
 }

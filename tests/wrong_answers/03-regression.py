@@ -8,6 +8,14 @@ WRONG_ANSWERS = {
          "def linear_forward(x, weight, bias):\n    return nn.functional.linear(x, weight, bias)\n"),
         ("the result is forced to float32",
          "def linear_forward(x, weight, bias):\n    return (x @ weight.T + bias).float()\n"),
+        ("an nn.Linear holding the given parameters, which the task forbids", """
+def linear_forward(x, weight, bias):
+    layer = nn.Linear(weight.shape[1], weight.shape[0], dtype=x.dtype)
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+        layer.bias.copy_(bias)
+    return layer(x)
+"""),
     ],
     "mse": [
         (".item(), wrapped back into a tensor: detached from the graph",
@@ -16,6 +24,9 @@ WRONG_ANSWERS = {
         (".item(): a Python float", "def mse(pred, target):\n    return ((pred - target) ** 2).mean().item()\n"),
         ("the sum instead of the mean", "def mse(pred, target):\n    return ((pred - target) ** 2).sum()\n"),
         ("nn.MSELoss, which the task forbids", "def mse(pred, target):\n    return nn.MSELoss()(pred, target)\n"),
+        ("nn.functional.mse_loss, which the task forbids",
+         "def mse(pred, target):\n    return nn.functional.mse_loss(pred, target)\n"),
+        ("the mean absolute error", "def mse(pred, target):\n    return (pred - target).abs().mean()\n"),
     ],
     "train_linear": [
         ("the loss is recorded after the update", """
@@ -51,6 +62,34 @@ def train_linear(x, y, lr, epochs):
     losses = fit(model, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=lr), x, y, epochs)
     return model, losses
 """),
+        ("the summed squared error (reduction='sum'): the steps are N times too large", """
+def train_linear(x, y, lr, epochs):
+    model = nn.Linear(x.shape[1], 1)
+    criterion = nn.MSELoss(reduction="sum")
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
+        loss = criterion(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return model, losses
+"""),
+        ("a model without bias", """
+def train_linear(x, y, lr, epochs):
+    model = nn.Linear(x.shape[1], 1, bias=False)
+    criterion = nn.MSELoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
+        loss = criterion(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return model, losses
+"""),
         ("the losses kept as tensors", """
 def train_linear(x, y, lr, epochs):
     model = nn.Linear(x.shape[1], 1)
@@ -69,6 +108,7 @@ def train_linear(x, y, lr, epochs):
     "decision_boundary": [
         ("the sign is lost", "def decision_boundary(model):\n    return model.bias.item() / model.weight.item()\n"),
         ("a tensor, not a float", "def decision_boundary(model):\n    return -model.bias / model.weight\n"),
+        ("w and b swapped", "def decision_boundary(model):\n    return -model.weight.item() / model.bias.item()\n"),
         ("the model is modified on the way", """
 def decision_boundary(model):
     with torch.no_grad():
@@ -84,8 +124,22 @@ def decision_boundary(model):
          "def accuracy_from_logits(logits, targets):\n    return float(((logits > 0).float() == targets).sum())\n"),
         ("a tensor, not a float",
          "def accuracy_from_logits(logits, targets):\n    return ((logits > 0).float() == targets).float().mean()\n"),
+        ("the sigmoid compared with 0, which is always true",
+         "def accuracy_from_logits(logits, targets):\n"
+         "    return ((torch.sigmoid(logits) > 0).float() == targets).float().mean().item()\n"),
     ],
     "checkpoint": [
+        ("the epoch saved as a tensor", """
+def save_checkpoint(path, model, optimizer, epoch):
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": torch.tensor(epoch)}, path)
+
+
+def load_checkpoint(path, model, optimizer):
+    checkpoint = torch.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    return int(checkpoint["epoch"])
+"""),
         ("the optimizer is neither saved nor loaded", """
 def save_checkpoint(path, model, optimizer, epoch):
     torch.save({"model": model.state_dict(), "epoch": epoch}, path)

@@ -47,6 +47,9 @@ WRONG_ANSWERS = {
         ("super().__init__() is forgotten",
          _MLP.format(init=_GOOD_INIT.replace("super().__init__()\n        ", ""),
                      forward="return self.fc2(self.relu(self.fc1(x.flatten(1))))")),
+        ("a final softmax: probabilities instead of logits",
+         _MLP.format(init=_GOOD_INIT,
+                     forward="return torch.softmax(self.fc2(self.relu(self.fc1(x.flatten(1)))), dim=1)")),
     ],
     "train_epoch": [
         ("the mean of the batch means: the smaller last batch weighs as much as a full one",
@@ -101,6 +104,17 @@ WRONG_ANSWERS = {
         total = total + loss * len(y)
         n += len(y)
     return total / n""")),
+        ("the common mistake: batch means divided by the number of samples", _TRAIN_EPOCH.format(body="""
+    model.train()
+    total, n = 0.0, 0
+    for x, y in batches:
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total += loss.item()
+        n += len(y)
+    return total / n""")),
     ],
     "evaluate": [
         ("model.eval() is forgotten: dropout stays on", _EVALUATE.format(body="""
@@ -141,6 +155,26 @@ WRONG_ANSWERS = {
             correct += (outputs.argmax(1) == y).sum().item()
             n += len(y)
     return total / n, float(correct)""")),
+        ("the accuracy as a percentage", _EVALUATE.format(body="""
+    model.eval()
+    total, correct, n = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in batches:
+            outputs = model(x)
+            total += loss_fn(outputs, y).item() * len(y)
+            correct += (outputs.argmax(1) == y).sum().item()
+            n += len(y)
+    return total / n, 100 * correct / n""")),
+        ("the mean of the batch means: the smaller last batch weighs as much as a full one", _EVALUATE.format(body="""
+    model.eval()
+    losses, correct, n = [], 0, 0
+    with torch.no_grad():
+        for x, y in batches:
+            outputs = model(x)
+            losses.append(loss_fn(outputs, y).item())
+            correct += (outputs.argmax(1) == y).sum().item()
+            n += len(y)
+    return sum(losses) / len(losses), correct / n""")),
     ],
     "digits_dataset": [
         ("the pixels are not divided by 255",
@@ -152,6 +186,9 @@ WRONG_ANSWERS = {
         ("the length counts pixels, not images",
          _DATASET.format(length="self.images.numel()", item="self.images[i].float().div(255).flatten(), "
                                                             "int(self.labels[i])")),
+        ("the pair is returned as a list",
+         _DATASET.format(length="len(self.images)", item="[self.images[i].float().div(255).flatten(), "
+                                                         "int(self.labels[i])]")),
     ],
     "confusion_matrix": [
         ("rows and columns swapped", """
@@ -161,6 +198,10 @@ def confusion_matrix(preds, targets, num_classes):
         ("no minlength: a class that never occurs breaks the reshape", """
 def confusion_matrix(preds, targets, num_classes):
     return torch.bincount(targets * num_classes + preds).reshape(num_classes, num_classes)
+"""),
+        ("minlength=num_classes instead of num_classes**2", """
+def confusion_matrix(preds, targets, num_classes):
+    return torch.bincount(targets * num_classes + preds, minlength=num_classes).reshape(num_classes, num_classes)
 """),
         ("counts as floats", """
 def confusion_matrix(preds, targets, num_classes):
