@@ -32,6 +32,7 @@ from submissions import filled_release  # noqa: E402
 from corso.build import build, execute_notebook  # noqa: E402
 from corso.check import self_check  # noqa: E402
 from corso.course import GradingCourse, find_lesson, load_config  # noqa: E402
+from corso.grading.verdict import make_reference  # noqa: E402
 from corso.lessons import find_lessons  # noqa: E402
 
 MARKERS = ("<!-- benchmarks:start -->", "<!-- benchmarks:end -->")
@@ -104,7 +105,10 @@ def grading_rows(reps, students=40):
         scratch = Path(scratch)
         handed_in = a_class(lesson, scratch / "submissions", students)
         start = time.perf_counter()
-        sequential = GradingCourse(ROOT, scratch / "sequential", sandbox=False)  # nbgrader as it comes
+        sequential = GradingCourse(ROOT, scratch / "sequential", sandbox=False)
+        sequential.config.Autograde.autograde_preprocessors = [  # nbgrader as it comes: the kernel's verdict
+            "corso.integrity.ExecuteSurvivingCrashes" if step == "corso.grading.run.GuardedExecute" else step
+            for step in sequential.config.Autograde.autograde_preprocessors]
         sequential.add_lesson(lesson)
         for notebook in sorted(handed_in.iterdir()):
             sequential.submit(lesson, notebook.stem, notebook)
@@ -117,6 +121,7 @@ def grading_rows(reps, students=40):
         for sandbox in (True, False):
             course = GradingCourse(ROOT, scratch / f"one-{sandbox}", sandbox=sandbox)
             course.add_lesson(lesson)
+            make_reference(course, lesson)
             course.submit(lesson, "solved", solved)
             one[sandbox], _, n_one = timed(lambda course=course: course.autograde(lesson, "solved"), reps)
         check, _, n = timed(lambda: self_check(ROOT, solved), reps)

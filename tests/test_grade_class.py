@@ -20,6 +20,7 @@ from submissions import auto_points, exercises, filled_release
 from corso.course import GradingCourse
 from corso.grading import grade_class
 from corso.grading.report import summary
+from corso.grading.verdict import make_reference
 from corso.lessons import Lesson
 
 pytestmark = pytest.mark.slow
@@ -231,6 +232,7 @@ def test_parallel_gradebook_matches_plain_sequential_nbgrader(graded, tmp_path):
     _, by_student, *_ = graded
     course = GradingCourse(ROOT, tmp_path / "sequential", timeout=TIMEOUT)
     course.add_lesson(LESSON)
+    make_reference(course, LESSON)
     for student in ("solved", "wrong", "os_exit"):
         submission = by_student[student]
         course.submit(LESSON, student, submission.notebook, submission.modified)

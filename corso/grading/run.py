@@ -74,8 +74,13 @@ class GuardedExecute(ExecuteSurvivingCrashes):
     def kept_in_history(self, cell):
         return not _graded_test(cell)
 
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self._timed_out = True  # nbclient's own knowledge: not the error the kernel then reports
+        return await super()._async_handle_timeout(timeout, cell)
+
     def preprocess_cell(self, cell, resources, index):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        self._timed_out = False
         if not _graded_test(cell):
             cell, resources = super().preprocess_cell(cell, resources, index)
             if grade_id in self.unanswered:
@@ -102,7 +107,7 @@ class GuardedExecute(ExecuteSurvivingCrashes):
             cell.source = source
         if self._kernel_died:
             return self._decide(cell, resources, KERNEL_DIED, KERNEL_DIED_OUTPUT.evalue)
-        if any(output is TIMED_OUT_OUTPUT for output in cell.outputs):
+        if self._timed_out or any(output is TIMED_OUT_OUTPUT for output in cell.outputs):
             return self._decide(cell, resources, TIMED_OUT, TIMED_OUT_OUTPUT.evalue)
         observed = self._observed()
         changes = before + self._check(names) + self._guard_events() if self.sandboxed else []
@@ -126,9 +131,10 @@ class GuardedExecute(ExecuteSurvivingCrashes):
 
     def _note_stopped(self, cell, grade_id):
         """An answer cell stopped at the time limit, or where the kernel died: its exercise's status."""
-        for output, status in ((TIMED_OUT_OUTPUT, TIMED_OUT), (KERNEL_DIED_OUTPUT, KERNEL_DIED)):
-            if any(found is output for found in cell.outputs):
-                self.verdicts[grade_id] = {"status": status, "message": output.evalue}
+        if self._timed_out or any(found is TIMED_OUT_OUTPUT for found in cell.outputs):
+            self.verdicts[grade_id] = {"status": TIMED_OUT, "message": TIMED_OUT_OUTPUT.evalue}
+        elif any(found is KERNEL_DIED_OUTPUT for found in cell.outputs):
+            self.verdicts[grade_id] = {"status": KERNEL_DIED, "message": KERNEL_DIED_OUTPUT.evalue}
 
     def _decide(self, cell, resources, status, message):
         """Record a graded cell's verdict; a cell that did not pass gets the grader's error output (0 points)."""
