@@ -116,6 +116,12 @@ def grading_rows(reps, students=40):
         baseline = time.perf_counter() - start
         ours = {bool(flags): corso_grade(lesson, handed_in, scratch / f"parallel{len(flags)}", *flags)
                 for flags in ([], ["--no-sandbox"])}
+        observing = statistics.median(
+            json.loads(graded.read_text())["metadata"]["corso"]["observing_seconds"]
+            for graded in (scratch / "parallel0" / "autograded").glob(f"*/{lesson.id}/{lesson.slug}.ipynb"))
+        reference = GradingCourse(ROOT, scratch / "reference")
+        reference.add_lesson(lesson)
+        reference_seconds = make_reference(reference, lesson)
         solved = filled_release(lesson, "it", scratch / "solved.ipynb")
         one = {}
         for sandbox in (True, False):
@@ -132,6 +138,10 @@ def grading_rows(reps, students=40):
             row(f"autograde {students} submissions of 01-tensors, `--no-sandbox`",
                 f"{ours[True]:.0f} s (`corso grade`, {jobs} jobs)",
                 "plain sequential nbgrader autograde", f"{baseline:.0f} s ({baseline / ours[True]:.2f}x)"),
+            row("the reference solution's observations (once per lesson version, sandboxed)",
+                f"{reference_seconds:.1f} s"),
+            row("one submission's observations taken and compared in the grader (median of the class)",
+                f"{observing * 1000:.0f} ms"),
             row("one submission's autograde, sandboxed and guarded", f"{one[True]:.1f} s",
                 "the same without the sandbox", f"{one[False]:.1f} s (+{one[True] - one[False]:.1f} s)", n_one),
             row("student self-check of one notebook (`corso check`)", f"{check:.1f} s", runs=n)]

@@ -55,7 +55,8 @@ def record(course, lesson, student, result):
 
 def execution_problems(graded_nb):
     """What went wrong while the submission ran, beyond the tests' verdicts (which the scores show): from the
-    grader's verdicts, and the errors of the cells that are not graded."""
+    grader's verdicts, and the errors of the cells that are not graded (but a stub's NotImplementedError in a
+    "try it" cell: the exercise's own line says it is not answered)."""
     judged = verdicts(graded_nb)
     for index, cell in enumerate(graded_nb.cells):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -69,7 +70,7 @@ def execution_problems(graded_nb):
         elif status == NOT_ANSWERED:
             if cell.metadata["nbgrader"].get("grade"):
                 yield f"{grade_id}: not answered"
-        elif status is None and (error := first_error(cell)) is not None:
+        elif status is None and (error := first_error(cell)) is not None and error.ename != "NotImplementedError":
             yield f"{where} raised {error.ename}: {str(error.evalue)[:80]}"
 
 

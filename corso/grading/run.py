@@ -65,10 +65,11 @@ class GuardedExecute(ExecuteSurvivingCrashes):
         self.bindings = module_bindings(source)
         self.reference = None if self.making_reference else self._reference(resources)
         self.unanswered = set() if self.making_reference else unanswered(nb, source, self._release(resources))
-        self.review, self.observations, self.verdicts = [], {}, {}
+        self.review, self.observations, self.verdicts, self.observing_seconds = [], {}, {}, 0.0
         nb.metadata.pop("corso", None)  # only this step writes there
         nb, resources = super().preprocess(nb, resources, km)
-        nb.metadata["corso"] = {"review": self.review, "verdicts": self.verdicts}
+        nb.metadata["corso"] = {"review": self.review, "verdicts": self.verdicts,
+                                "observing_seconds": round(self.observing_seconds, 4)}
         return nb, resources
 
     def kept_in_history(self, cell):
@@ -123,7 +124,9 @@ class GuardedExecute(ExecuteSurvivingCrashes):
                 why = f"{error.ename}: {error.evalue}" if error is not None else "no observation"
                 return self._decide(cell, resources, FAILED, why)
             return self._decide(cell, resources, PASSED, "")
+        started = time.perf_counter()
         difference = verdict.judge(self.reference.get(grade_id), observed)
+        self.observing_seconds += time.perf_counter() - started
         if difference is None and _error(cell) is not None:
             difference = ("il test ha sollevato un errore dopo le sue verifiche / "
                           "the test raised an error after its checks")
@@ -149,6 +152,13 @@ class GuardedExecute(ExecuteSurvivingCrashes):
 
     def _observed(self):
         """The observations the kernel reports (see verdict.DRAIN), or None when it reports none readable."""
+        started = time.perf_counter()
+        try:
+            return self._drain()
+        finally:
+            self.observing_seconds += time.perf_counter() - started
+
+    def _drain(self):
         try:
             reply = self.wait_for_reply(self.kc.execute("", silent=True, store_history=False, allow_stdin=False,
                                                         user_expressions={"observed": verdict.DRAIN}))
