@@ -36,16 +36,18 @@ c.Autograde.autograde_preprocessors = [
     "corso.grading.run.GuardedExecute",
     *[p for p in Autograde.class_traits()["autograde_preprocessors"].default() if p is not Execute],
 ]
-# ... and the feedback students get back hides hidden tests: their source, the traceback lines, and any line
-# of them that a student's cell printed. It opens with each exercise's outcome in the student's language and
-# is one self-contained file (corso/grading/feedback.py), whoever makes it: corso grade, or corso feedback after
-# written answers were graded in the formgrader.
+# ... and the feedback students get back carries nothing the grading kernel printed, raised or named: each
+# exercise's outcome in the student's language, then the notebook as the student submitted it (their own
+# outputs), with no line of a hidden test and no test traceback; its HTML sanitised (no script, handler, frame
+# or external reference) by the course's rules. One self-contained file (corso/grading/feedback.py), whoever
+# makes it: corso grade, or corso feedback after written answers were graded in the formgrader.
 c.GenerateFeedback.preprocessors = [
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "corso.grading.feedback.FeedbackSummary",
     "corso.integrity.HideTestTracebacks",
     "corso.integrity.ScrubHiddenTests",
     *GenerateFeedback.class_traits()["preprocessors"].default(),
-    "corso.grading.feedback.FeedbackSummary",
 ]
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"clean_html": "corso.grading.feedback.clean_html"}
 # The course's template is named like nbgrader's (nbgrader's API asks for "feedback"), found first here.
 c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]

@@ -4,19 +4,21 @@
   a kill) or a cell that outlasts the time limit no longer aborts the whole submission: the cell gets an
   error output (after a death, every later code cell too), so the tests that ran keep their points and
   those that could not run score nothing.
-- ``HideTestTracebacks``: feedback shows a failing test's message (the bilingual assertion text) but not
-  the traceback, whose lines would print hidden tests.
-- ``ScrubHiddenTests``: feedback shows no line of a hidden test in any output of any cell (a student's cell
-  can print the kernel's input history, or what the test cell running it was sent).
+- ``HideTestTracebacks``: feedback shows a test cell's error as its name and message, without the traceback
+  (which repeats the test's code, shown collapsed above it).
+- ``ScrubHiddenTests``: feedback shows no line of a hidden test, in any cell's source or in any field of any
+  output, however disguised with characters a reader does not see or that look the same (``normalised``).
 """
 
 import html
 import itertools
-import json
+import re
+import unicodedata
 from pathlib import Path
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbconvert.filters import strip_ansi
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
@@ -78,7 +80,7 @@ def joined_streams(outputs):
 
 
 class HideTestTracebacks(NbGraderPreprocessor):
-    """In graded test cells, keep only the error's name and message: tracebacks print hidden test lines."""
+    """In graded test cells, keep only the error's name and message: the traceback repeats the test's code."""
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
@@ -89,36 +91,57 @@ class HideTestTracebacks(NbGraderPreprocessor):
 
 
 class ScrubHiddenTests(NbGraderPreprocessor):
-    """In every output of every cell, replace each line that holds a line of a hidden test (read from the
-    lesson's source in the course) with a note. Lines shorter than ``MIN_LENGTH`` are not secrets."""
+    """Replace with a note each line, of every cell's source and of every string in its outputs (the error's
+    name, message and traceback, the text, every kind of data, the metadata), that holds a line of a hidden
+    test (read from the lesson's source in the course). Both are compared ``normalised``, as a reader sees
+    them. Lines shorter than ``MIN_LENGTH`` once normalised are not secrets."""
 
     MIN_LENGTH = 12
     NOTE = "[riga di un test nascosto rimossa / hidden test line removed]"
 
     def preprocess(self, nb, resources):
-        source = lesson_source(self.config, resources)
-        self.hidden = [line for line in hidden_test_lines(nbformat.read(source, as_version=4))
-                       if len(line) >= self.MIN_LENGTH]
+        source = nbformat.read(lesson_source(self.config, resources), as_version=4)
+        self.hidden = {line for line in map(normalised, hidden_test_lines(source)) if len(line) >= self.MIN_LENGTH}
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
-        for output in cell.get("outputs", []):
-            for key in ("text", "evalue"):
-                if key in output:
-                    output[key] = self._scrub(output[key])
-            if "traceback" in output:
-                output["traceback"] = [self._scrub(line) for line in output["traceback"]]
-            for mime, value in output.get("data", {}).items():
-                if isinstance(value, str):
-                    output["data"][mime] = self._scrub(value)
-                elif self._scrub(json.dumps(value)) != json.dumps(value):  # e.g. application/json
-                    output["data"][mime] = self.NOTE
+        cell.source = self._scrub(cell.source)
+        if "outputs" in cell:
+            cell.outputs = self._scrub(cell.outputs)
         return cell, resources
 
-    def _scrub(self, text):
-        lines = text.split("\n")
-        return "\n".join(self.NOTE if any(secret in html.unescape(line) for secret in self.hidden) else line
-                         for line in lines)
+    def _scrub(self, value):
+        """``value`` (a string, or a list or dict of values, at any depth) with each line that holds a hidden
+        line replaced by ``NOTE``."""
+        if isinstance(value, str):
+            return "\n".join(self.NOTE if self._holds_hidden_line(line) else line for line in value.split("\n"))
+        if isinstance(value, list):
+            return [self._scrub(item) for item in value]
+        if isinstance(value, dict):
+            return type(value)({key: self._scrub(item) for key, item in value.items()})
+        return value
+
+    def _holds_hidden_line(self, line):
+        shown = normalised(line)
+        return any(hidden in shown for hidden in self.hidden)
+
+
+# What shows nothing, besides the format characters (Unicode category Cf: zero-width spaces and joiners, word
+# joiners, direction marks, soft hyphens, tags): controls other than whitespace, the grapheme joiner, Khmer's
+# inherent vowels, variation selectors.
+INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u034f\u17b4\u17b5\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+# Characters that show as a blank but are not whitespace to Python: Hangul fillers, the Braille blank.
+BLANK = re.compile("[\u115f\u1160\u2800\u3164\uffa0]")
+
+
+def normalised(text):
+    """``text`` as a reader sees it, to compare with the lines of hidden tests: terminal colour codes removed,
+    HTML entities decoded, NFKC (which folds no-break spaces, fullwidth and other compatibility forms into
+    the plain ones), the characters that show nothing removed, and each run of whitespace one space."""
+    text = unicodedata.normalize("NFKC", html.unescape(strip_ansi(text)))
+    if not text.isascii():
+        text = BLANK.sub(" ", "".join(char for char in text if unicodedata.category(char) != "Cf"))
+    return " ".join(INVISIBLE.sub("", text).split())
 
 
 def lesson_source(config, resources):

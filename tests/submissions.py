@@ -1,9 +1,12 @@
-"""Submissions made the way students make them: from the release notebook, answer cells filled in (or not)."""
+"""Submissions made the way students make them: from the release notebook, answer cells filled in (or not);
+and the search of a page for the lines it must not show."""
 
 import re
 
 import nbformat
+from bs4 import BeautifulSoup
 
+from corso.integrity import normalised
 from corso.lessons import HIDDEN_TEST_MARKERS, SOLUTION_MARKERS, nbgrader_meta, read_source
 
 SOLUTION_REGION = re.compile(rf"^([ \t]*){SOLUTION_MARKERS[0]}\n.*?{SOLUTION_MARKERS[1]}[^\n]*", re.S | re.M)
@@ -70,3 +73,30 @@ def secret_lines(source_nb, markers=(SOLUTION_MARKERS, HIDDEN_TEST_MARKERS)):
         if SOLUTION_MARKERS in markers and nbgrader_meta(cell).get("solution") and cell.cell_type == "markdown":
             inside.update(line.strip() for line in cell.source.split("\n") if line.strip())
     return inside - outside
+
+
+def page_text(page_html):
+    """All a reader of a page can read: its text (markup and entities resolved, scripts and styles left
+    out) and the values of its elements' attributes (titles, alternative texts, addresses)."""
+    soup = BeautifulSoup(page_html, "html.parser")
+    for element in soup(["script", "style"]):
+        element.decompose()
+    values = [value for element in soup.find_all(True) for value in element.attrs.values()]
+    return soup.get_text("") + "\n" + "\n".join(" ".join(v) if isinstance(v, list) else v for v in values)
+
+
+def leaked(page_html, lines):
+    """The ``lines`` (of hidden tests, of solutions) that a page shows, compared as the grader's scrubber
+    compares them (``corso.integrity.normalised``): however disguised with characters a reader does not see
+    or that look the same."""
+    text = normalised(page_text(page_html))
+    return [line for line in lines if normalised(line) in text]
+
+
+def disguised(line):
+    """``line`` as it looks, in other characters: no-break spaces, a zero-width space and a word joiner
+    between letters, every other letter fullwidth."""
+    chars = [chr(ord(char) + 0xFEE0) if index % 2 and "!" <= char <= "~" else char
+             for index, char in enumerate(line.replace(" ", "\u00a0"))]
+    middle = len(chars) // 2
+    return chars[0] + "\u200b" + "".join(chars[1:middle]) + "\u2060" + "".join(chars[middle:])

@@ -1,6 +1,7 @@
 """Student feedback and the class report, on a small class graded once by corso grade's pipeline
-(tests/feedback_class.py): the classifier on the real autograded notebooks, the pages it feeds, and a written
-answer graded the way the formgrader grades it, then the pages made again by ``corso feedback``.
+(tests/feedback_class.py): the classifier on the real autograded notebooks, the pages it feeds (the submitted
+notebooks, nothing of the grading kernel's), and a written answer graded the way the formgrader grades it,
+then the pages made again by ``corso feedback``. A hostile submission's page: tests/test_feedback_page.py.
 """
 
 import hashlib
@@ -10,10 +11,11 @@ import shutil
 
 import nbformat
 import pytest
+from bs4 import BeautifulSoup
 from feedback_class import CLASS, EXERCISES, FIRST, HOSTILE, LESSON, SECOND, WRITTEN
 from labpage import JupyterLab
 from project import ROOT
-from submissions import secret_lines
+from submissions import leaked, page_text, secret_lines
 
 from corso import cli
 from corso.course import GradingCourse
@@ -25,9 +27,9 @@ from corso.grading.outcomes import (
     NOT_ANSWERED,
     PASSED,
     classify,
-    first_error,
     split_message,
     title_html,
+    verdicts,
 )
 from corso.grading.record import execution_problems
 from corso.grading.report import class_report_path, summary
@@ -93,18 +95,16 @@ def test_points_and_titles_come_from_the_gradebook_and_the_source(feedback_class
     assert [o.grade_id for o in found] == [*EXERCISES, *WRITTEN]
 
 
-def test_failure_message_is_the_tests_own_in_the_students_language(feedback_class):
+def test_failure_message_is_the_graders_own_in_the_students_language(feedback_class):
     _, workdir = feedback_class
     grading = course(workdir)
     for student, answer in (("rossi", FIRST), ("smith", SECOND)):
         language = CLASS[student].language
         test = EXERCISES[answer][0]
-        graded = next(c for c in grading.autograded(LESSON, student).cells
-                      if c.metadata.get("nbgrader", {}).get("grade_id") == test)
-        evalue = first_error(graded).evalue
+        judged = verdicts(grading.autograded(LESSON, student))[test]["message"]
         message = next(o.message for o in outcomes(workdir, student) if o.grade_id == answer)
-        assert message and message == split_message(evalue, language) and message != evalue.strip()
-        assert message in evalue.split(" / ")[0 if language == "it" else -1]
+        assert message and message == split_message(judged, language) and message != judged.strip()
+        assert message in judged.split(" / ")[0 if language == "it" else -1]
 
 
 @pytest.mark.parametrize("student", sorted(CLASS))
@@ -137,19 +137,30 @@ def _words(heading):
 @pytest.mark.parametrize("student", sorted(CLASS))
 def test_feedback_page_shows_no_hidden_test(feedback_class, student):
     _, workdir = feedback_class
-    text = page(workdir, student)
     hidden = [line for line in secret_lines(SOURCE, markers=(HIDDEN_TEST_MARKERS,)) if len(line) >= 12]
-    assert hidden and not [line for line in hidden if line in text]
+    assert hidden and leaked(page(workdir, student), hidden) == []
 
 
-def test_hostile_messages_are_escaped_everywhere(feedback_class):
+@pytest.mark.parametrize("student", sorted(CLASS))
+def test_feedback_page_shows_the_submitted_notebook_not_the_graded_one(feedback_class, student):
+    """The page's cells are the submission's, with the student's own outputs (none: these were never run);
+    the outputs of the grading run stay in the instructor's autograded notebook."""
+    _, workdir = feedback_class
+    submitted = nbformat.read(workdir / "submitted" / student / LESSON.id / f"{LESSON.slug}.ipynb", as_version=4)
+    shown = BeautifulSoup(page(workdir, student), "html.parser").select("#notebook-container .output_area")
+    assert len(shown) == sum(len(cell.get("outputs", [])) for cell in submitted.cells) == 0
+    assert any(cell.get("outputs") for cell in course(workdir).autograded(LESSON, student).cells)
+
+
+def test_what_the_grading_kernel_raised_is_not_on_the_page(feedback_class):
+    """smith's answer raises an exception whose message is markup: the summary has the grader's message, not
+    the kernel's; the page shows the answer's code (the markup in it as text), and nothing else of it."""
     report, workdir = feedback_class
-    for text in (page(workdir, "smith"), class_report_path(report).read_text()):
-        assert "<script>alert(" not in text
-    summary_html = summary_section(page(workdir, "smith"))
-    assert "<script>alert(" not in summary_html
-    shown = html.unescape(summary_html)
-    assert split_message(HOSTILE, "en") in shown and split_message(HOSTILE, "it") not in shown
+    text = page(workdir, "smith")
+    for made in (text, class_report_path(report).read_text()):
+        assert "<script>alert(" not in made
+    assert "alert(" not in html.unescape(summary_section(text))
+    assert f"raise ValueError({HOSTILE!r})" in page_text(text)
 
 
 def test_mathjax_is_the_vendored_file_recorded_in_its_readme():

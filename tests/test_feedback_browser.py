@@ -1,10 +1,14 @@
 """The pages grading hands out, opened in Chromium with the network blocked: an Italian student's feedback,
-an English student's, and the class report (the class of tests/feedback_class.py, graded once).
+an English student's, and the class report (the class of tests/feedback_class.py, graded once); and a hostile
+submission's feedback page and class report (tests/hostile_feedback.py: made by the course's feedback path,
+no kernel run), where nothing may run.
 
-Every request but the page's own file is aborted and recorded: none may be attempted. Formulas must be
-typeset (MathJax's ``mjx-container`` with its SVG) from what the page carries. Each page is saved as a
-screenshot in ``test-artifacts/feedback/``; with ``CORSO_SCREENSHOTS=docs/screenshots`` (``make screenshots``)
-the README's copies are refreshed too.
+Every request but the page's own file is aborted and recorded: none may be attempted. Every page's
+Content-Security-Policy must block nothing (a violation is recorded too), and nothing the submission wrote may
+run (it would set ``window.__pwned``, the title, or open a dialog). Formulas must be typeset (MathJax's
+``mjx-container`` with its SVG) from what the page carries. Each page is saved as a screenshot in
+``test-artifacts/feedback/``; with ``CORSO_SCREENSHOTS=docs/screenshots`` (``make screenshots``) the README's
+copies are refreshed too.
 """
 
 import os
@@ -13,6 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from feedback_class import CLASS, EXERCISES, FIRST, LAST, LESSON, SECOND, WRITTEN
+from hostile_feedback import feedback_page as hostile_page
+from hostile_feedback import hostile_class_report, hostile_grading
 from labpage import chromium
 from PIL import Image
 from playwright.sync_api import expect
@@ -27,23 +33,41 @@ ARTIFACTS = ROOT / "test-artifacts" / "feedback"
 VIEWPORT = {"width": 1100, "height": 900}
 
 
+# Run before the page's own scripts: record what its Content-Security-Policy blocks.
+RECORD_VIOLATIONS = """window.__violations = [];
+document.addEventListener('securitypolicyviolation',
+                          (event) => window.__violations.push(`${event.violatedDirective} ${event.blockedURI}`));"""
+
+
 @pytest.fixture(scope="module")
 def browser():
     with chromium() as started:
         yield started
 
 
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """The grading folder of the hostile submission (tests/hostile_feedback.py)."""
+    return hostile_grading(tmp_path_factory.mktemp("hostile"))
+
+
 class OfflinePage:
-    """A page opened from its file with every other request aborted and recorded, and dialogs recorded."""
+    """A page opened from its file with every other request aborted and recorded, and dialogs and what the
+    page's Content-Security-Policy blocked recorded."""
 
     def __init__(self, browser, path, height=VIEWPORT["height"]):
         self.context = browser.new_context(viewport={**VIEWPORT, "height": height})
         self.url = Path(path).as_uri()
         self.requests, self.dialogs = [], []
         self.context.route("**/*", self._route)
+        self.context.add_init_script(RECORD_VIOLATIONS)
         self.page = self.context.new_page()
         self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
         self.page.goto(self.url)
+
+    def ran(self):
+        """(what a submission's script set ``window.__pwned`` to, what the policy blocked)."""
+        return self.page.evaluate("[String(window.__pwned), window.__violations]")
 
     def _route(self, route):
         self.requests.append(route.request.url)
@@ -56,9 +80,11 @@ class OfflinePage:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=ARTIFACTS / name)
         publish(ARTIFACTS / name)
+        pwned, violations = self.ran()
         self.context.close()
         assert self.requests == [self.url], f"requests other than the page itself: {self.requests[1:]}"
-        assert not self.dialogs, f"script from a submission ran: {self.dialogs}"
+        assert not self.dialogs and pwned == "undefined", f"script from a submission ran: {self.dialogs} {pwned}"
+        assert violations == [], f"the page's Content-Security-Policy blocked: {violations}"
 
 
 def publish(screenshot):
@@ -121,7 +147,7 @@ def test_italian_students_feedback(browser, feedback_class):
 def test_english_students_feedback(browser, feedback_class):
     _, workdir = feedback_class
     outcomes = check_feedback(browser, workdir, "smith", "feedback-en.png")
-    assert outcomes[SECOND].status == FAILED and outcomes[SECOND].message.endswith("alert('en')</script>")
+    assert outcomes[SECOND].status == FAILED and "alert(" not in outcomes[SECOND].message  # not the kernel's
 
 
 def test_class_report(browser, feedback_class):
@@ -135,3 +161,56 @@ def test_class_report(browser, feedback_class):
     flagged = [student for student, spec in CLASS.items() if "review" in spec.expected.values()]
     expect(page.locator("table.flagged tbody tr td:first-child")).to_have_text(flagged)
     offline.close("class-report.png")
+
+
+# Addresses anywhere in the page once MathJax has run (it builds elements from TeX: links, styles).
+ADDRESSES_IN_DOM = """Array.from(document.querySelectorAll('*')).flatMap((element) => Array.from(element.attributes)
+  .filter((a) => /^(on|src|href|xlink:href|action|data|style)/i.test(a.name) && /javascript:|evil\\.example|^on/i
+  .test(a.name + ' ' + a.value)).map((a) => `${element.tagName} ${a.name}=${a.value}`))"""
+
+
+def test_hostile_submissions_feedback_runs_and_requests_nothing(browser, hostile):
+    offline = OfflinePage(browser, hostile_page(hostile), height=1600)
+    page = offline.page
+    expect(page.locator("mjx-container svg").first).to_be_attached(timeout=20_000)
+    page.eval_on_selector_all("details", "(elements) => elements.forEach((element) => { element.open = true; })")
+    page.wait_for_timeout(500)  # what a toggle, an image error or a refresh would have started
+    assert page.title().startswith(expected_title(hostile)) and page.url == offline.url
+    expect(page.locator("#notebook-container")).to_contain_text("window.__pwned")  # shown as text, escaped
+    assert page.evaluate(ADDRESSES_IN_DOM) == []
+    offline.close("feedback-hostile.png")
+
+
+def expected_title(workdir):
+    """The lesson's title, as the page's title starts (the hostile script would replace it)."""
+    return hostile_page(workdir).read_text().split("<title>")[1].split(":")[0]
+
+
+def test_hostile_class_report_runs_and_requests_nothing(browser, hostile):
+    offline = OfflinePage(browser, hostile_class_report(hostile), height=1900)
+    expect(offline.page.locator("table.flagged")).to_contain_text("window.__pwned")
+    assert offline.page.evaluate(ADDRESSES_IN_DOM) == []
+    offline.close("class-report-hostile.png")
+
+
+INJECTED = """<script>window.__pwned = 'inline script'</script><img src="http://evil.example/injected.png">
+<img src="x" onerror="window.__pwned = 'handler'"><iframe src="http://evil.example/frame"></iframe>
+<div style="background: url(http://evil.example/style.png)">injected</div>"""
+
+
+@pytest.mark.parametrize("which", ["feedback", "class report"])
+def test_policy_stops_active_content_the_sanitiser_would_have_missed(browser, hostile, which, tmp_path):
+    """Defence in depth: active content put into a page after it was made, past every sanitiser, is blocked
+    by the page's own Content-Security-Policy, while the page's MathJax still typesets."""
+    made = hostile_page(hostile) if which == "feedback" else hostile_class_report(hostile)
+    page_with_more = tmp_path / "injected.html"
+    page_with_more.write_text(made.read_text().replace("<body>", f"<body>{INJECTED}", 1))
+    offline = OfflinePage(browser, page_with_more)
+    if which == "feedback":
+        expect(offline.page.locator("mjx-container svg").first).to_be_attached(timeout=20_000)
+    offline.page.wait_for_timeout(500)
+    pwned, violations = offline.ran()
+    offline.context.close()
+    assert pwned == "undefined" and offline.requests == [offline.url] and not offline.dialogs
+    blocked = " ".join(violations)
+    assert all(directive in blocked for directive in ("script-src-elem", "script-src-attr", "img-src", "frame-src"))

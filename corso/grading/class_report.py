@@ -5,7 +5,8 @@ classifier as the students' pages, ``outcomes.classify``), the most common failu
 submissions flagged for review, and the language split. Headings are in Italian and English (the course's
 instructors are Italian, a guest may not be); titles and messages are the lesson's Italian ones, as authored.
 Plots are matplotlib's, inlined as SVG; nothing on the page is loaded from anywhere, and every text that comes
-from a submission (ids, names, messages, problem lines) is escaped.
+from a submission (ids, names, messages, problem lines) is escaped. Its Content-Security-Policy, the feedback
+page's without scripts, lets nothing run and nothing load even if something were not.
 """
 
 import html
@@ -15,6 +16,7 @@ from collections import Counter
 
 import nbformat
 
+from corso.grading.feedback import content_security_policy
 from corso.grading.outcomes import (
     AWAITING,
     FAILED,
@@ -69,7 +71,8 @@ def render(report, lesson):
         "<h2>Da rivedere / Flagged for review</h2>",
         _flagged(report, outcomes),
     ]
-    return PAGE.format(title=e(f"{lesson.id}: class report"), body="\n".join(sections))
+    return PAGE.format(title=e(f"{lesson.id}: class report"), body="\n".join(sections),
+                       policy=e(content_security_policy()))
 
 
 def _overview(report, outcomes):
@@ -220,6 +223,7 @@ PAGE = """<!DOCTYPE html>
 <html lang="it">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{policy}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
