@@ -18,7 +18,7 @@ import uuid
 
 import nbformat
 import pytest
-from submissions import secret_lines
+from submissions import leaked, secret_lines
 from test_grade_class import EXERCISES, FIRST, FULL, LESSON, POINTS, TIMEOUT, cell, solved
 
 from corso.grading import grade_class
@@ -45,7 +45,6 @@ TAMPERING = {  # student -> (code run before the first test, words expected in t
     "cell_magic": ("%%capture\ntorch.equal = lambda *a: True", ["torch.equal"]),
     "tensor_method": ("torch.Tensor.__eq__ = lambda self, other: torch.ones_like(self, dtype=torch.bool)",
                       ["Tensor.__eq__"]),
-    "shadow_builtin": ("isinstance = lambda *a: True", ["hides the builtin"]),
     "module_alias": ("np = __import__('math')", ["'np' is not the module numpy"]),
     "input_transformer": ("get_ipython().input_transformers_post.append(\n"
                           "    lambda lines: [line.replace('assert ', 'assert True or ') for line in lines])",
@@ -83,6 +82,83 @@ ESCAPES = {  # student -> (code run in the NAME cell, words expected in the prob
                   "        _f.write(bytes(2**20))", ["raised OSError"]),
     "escape_sequences": ("raise ValueError('\\x1b]0;owned\\x07\\x1b[2J\\x1b[31mred')", ["raised ValueError"]),
 }
+
+
+# Cheats: the kernel, controlled by the student, tries to decide its own grade. Every exercise is answered
+# wrongly (each function returns None) unless the cheat says otherwise: each one must score what that plain
+# wrong answer scores, 0. student -> code put before the first answer.
+CHEATS = {
+    # the kernel reporting its own verdict: through its message serialization (error replies sent as "ok", error
+    # outputs turned into nothing), ...
+    "serialized_ok": ("import json\n_dumps = json.dumps\n"
+                      "def _as_ok(obj, *args, **kwargs):\n"
+                      "    if isinstance(obj, dict) and obj.get('status') == 'error':\n"
+                      "        obj = {'status': 'ok', 'execution_count': obj.get('execution_count'),\n"
+                      "               'user_expressions': {}, 'payload': []}\n"
+                      "    return _dumps(obj, *args, **kwargs)\n"
+                      "json.dumps = _as_ok"),
+    # ... through forged reports on the guard's channel and through the observation channel itself, ...
+    "forged_reports": ("import os, sys\n"
+                       "for _fd in range(3, 64):\n"
+                       "    try:\n"
+                       "        os.write(_fd, b\"00000000000000000000000000000000 ('check', 'x')\\n\")\n"
+                       "    except OSError:\n"
+                       "        pass"),
+    "empty_observations": ("import corso.checks\ncorso.checks.drain = lambda: '[]'\n"
+                           "corso.checks.check = lambda *a, **k: None"),
+    # ... and through a look-alike of a holder the guard reads (the events manager, sharing its callbacks).
+    "holder_lookalike": ("_shell = get_ipython()\n_real = _shell.events\n"
+                         "class _Events:\n"
+                         "    callbacks = _real.callbacks\n"
+                         "    def register(self, *a): return _real.register(*a)\n"
+                         "    def unregister(self, *a): return _real.unregister(*a)\n"
+                         "    def trigger(self, name, *a, **k):\n"
+                         "        return _real.trigger(name, *a, **k)\n"
+                         "_shell.events = _Events()"),
+    # builtins shadowed in the student's namespace (the grading source reads its labels' builtins there)
+    "shadow_builtin": "isinstance = lambda *a: True\ntuple = lambda *a: (3, 4)\nlen = lambda *a: 4",
+    # objects that answer their own comparisons, conversions and type questions
+    "self_comparing": ("class _Agreeable(torch.Tensor):\n"
+                       "    def __eq__(self, other): return True\n"
+                       "    def __ne__(self, other): return False\n"
+                       "    def allclose(self, *a, **k): return True\n"
+                       "    def tolist(self): return [[float(4 * r + c) for c in range(4)] for r in range(3)]\n"
+                       "class _Impostor:\n"
+                       "    __class__ = property(lambda self: torch.Tensor)\n"
+                       "    def __eq__(self, other): return True\n"
+                       "_ANSWERS = {'make_grid': lambda *a: torch.zeros(3, 4).as_subclass(_Agreeable),\n"
+                       "            'to_float64_copy': lambda *a: _Impostor()}"),
+    # a change made during the student's call and undone by a callback before the guard looks
+    "change_and_undo": ("import corso.checks\n_compare = corso.checks.compare\n"
+                        "def _undo(*a):\n"
+                        "    corso.checks.compare = _compare\n"
+                        "get_ipython().events.register('post_run_cell', _undo)\n"
+                        "def _agree(*a):\n"
+                        "    corso.checks.compare = lambda *a, **k: None\n"
+                        "_ANSWERS = {'make_grid': _agree, 'row_proportions': _agree}"),
+    # reading the test's expected values from the calling frame or the namespace
+    "reads_frames": ("import sys\n"
+                     "def _stolen(*args):\n"
+                     "    _frame = sys._getframe(1)\n"
+                     "    while _frame is not None:\n"
+                     "        for _name, _value in list(_frame.f_locals.items()):\n"
+                     "            if _name.startswith('_expected'):\n"
+                     "                return _value\n"
+                     "        _frame = _frame.f_back\n"
+                     "    return get_ipython().user_ns.get('_expected')\n"
+                     "_ANSWERS = dict.fromkeys(['make_grid', 'to_float64_copy', 'pairwise_differences',\n"
+                     "                          'row_proportions', 'standardize_columns', 'flatten_images'], _stolen)"),
+}
+
+
+def cheat(code):
+    """Every answer wrong (``pass``), ``code`` before the first, and each answer in its ``_ANSWERS`` used."""
+    def edit(cells):
+        _prepend(cell(cells, FIRST), code)
+        for answer in EXERCISES:
+            cell(cells, answer).source += (f"\nif '{answer}' in globals().get('_ANSWERS', {{}}):\n"
+                                           f"    {answer} = _ANSWERS['{answer}']\n")
+    return edit
 
 
 def read_the_course(cells):
@@ -132,6 +208,8 @@ def attacked(tmp_path_factory):
     for student, (code, _) in ESCAPES.items():
         solved(handed_in, f"{student}.ipynb", edit=lambda cells, code=code: _prepend(
             cell(cells, "name"), code.format(**values)))
+    for student, code in CHEATS.items():
+        solved(handed_in, f"{student}.ipynb", wrong=list(EXERCISES), edit=cheat(code))
     solved(handed_in, "read_the_course.ipynb", wrong=list(EXERCISES), edit=read_the_course)
     solved(handed_in, "prints_the_history.ipynb", edit=prints_the_history)
     report = grade_class(LESSON.root, LESSON, handed_in, folder / "grading", jobs=2, timeout=TIMEOUT)
@@ -156,6 +234,19 @@ def test_tampering_scores_nothing_and_is_named(attacked, student):
     assert "REVIEW" in problems, problems
     for word in TAMPERING[student][1]:
         assert word in problems, f"{student}: {word!r} not in {problems!r}"
+
+
+@pytest.mark.parametrize("student", CHEATS)
+def test_a_kernel_cannot_decide_its_own_grade(attacked, student):
+    report, by_student, *_ = attacked
+    assert auto_score(by_student[student]) == 0, summary(report)
+
+
+def test_objects_that_decide_their_own_comparisons_are_named(attacked):
+    _, by_student, *_ = attacked
+    problems = "; ".join(by_student["self_comparing"].problems)
+    for test in (EXERCISES["make_grid"][0], EXERCISES["to_float64_copy"][0]):
+        assert f"{test}: scores 0" in problems and "is not plain data" in problems, problems
 
 
 @pytest.mark.parametrize("student", ESCAPES)
@@ -198,24 +289,16 @@ def test_no_terminal_escape_reaches_the_instructor(attacked):
 
 
 def test_feedback_never_shows_a_hidden_test_line(attacked):
-    report, by_student, folder, _ = attacked
+    _, by_student, folder, _ = attacked
     submission = by_student["prints_the_history"]
     first_test = EXERCISES[FIRST][0]
     assert submission.scores[first_test] == 0, "the hidden test saw the wrong answer"
-    page = folder / "grading" / "feedback" / "prints_the_history" / LESSON.id / f"{LESSON.slug}.html"
-    text = feedback_text(page.read_text())
     hidden = [line for line in secret_lines(nbformat.read(LESSON.source, as_version=4),
                                             markers=[HIDDEN_TEST_MARKERS]) if len(line) > 10]
-    assert hidden and "STUDENT-OUTPUT" in text, "the page shows the student's own output"
-    leaked = [line for line in hidden if line in text]
-    assert not leaked, leaked[:3]
-
-
-def feedback_text(page):
-    """What a reader of the page sees: tags stripped, entities unescaped."""
-    import html
-    import re
-    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+    pages = sorted((folder / "grading" / "feedback").glob(f"*/{LESSON.id}/{LESSON.slug}.html"))
+    assert hidden and len(pages) == len([s for s in by_student.values() if s.scores])
+    for page in pages:
+        assert not leaked(page.read_text(), hidden), page
 
 
 def test_zip_bomb_is_refused_before_it_fills_the_disk(tmp_path):

@@ -127,6 +127,9 @@ class GuardedExecute(ExecuteSurvivingCrashes):
         started = time.perf_counter()
         difference = verdict.judge(self.reference.get(grade_id), observed)
         self.observing_seconds += time.perf_counter() - started
+        if difference is not None and (label := verdict.not_plain(self.reference.get(grade_id), observed)):
+            self.review.append(f"{grade_id}: scores 0, {label} is not plain data (a subclass, a proxy or another "
+                               "object in place of the tensor, number or list the test expects)")
         if difference is None and _error(cell) is not None:
             difference = ("il test ha sollevato un errore dopo le sue verifiche / "
                           "the test raised an error after its checks")

@@ -67,6 +67,16 @@ def judge(reference, observed):
     return None
 
 
+def not_plain(reference, observed):
+    """The label of the first observation where the kernel reported an object of no plain type (a subclass, a
+    proxy, any other object) in place of the reference's plain data, or None."""
+    for wanted, found in zip(reference or [], observed or [], strict=False):
+        kind = found.get("found", {}).get("kind") if isinstance(found, dict) else None
+        if kind == "other" and wanted["found"]["kind"] != "other":
+            return split_label(wanted["label"])[1]
+    return None
+
+
 # ---------------------------------------------------------------- the reference run, once per lesson version
 
 
