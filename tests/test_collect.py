@@ -1,9 +1,17 @@
-"""Collecting submissions: the naming rule, the latest wins, zips, names nbgrader refuses."""
+"""Collecting submissions: the naming rule, the latest wins, zips, names nbgrader refuses, only regular files."""
 
+import contextlib
+import io
 import os
+import signal
+import socket
+import stat
+import subprocess
+import tarfile
 import time
 import zipfile
 
+import pytest
 from project import ROOT
 
 from corso.grading.collect import collect
@@ -58,8 +66,6 @@ def test_a_zip_of_one_folder_is_unpacked_safely(tmp_path):
 
 
 def test_students_whose_ids_clean_to_the_same_name_are_refused(tmp_path):
-    import pytest
-
     from corso.grading import GradingError
     for name in ("carla rossi", "carla_rossi"):
         (tmp_path / "in" / name).mkdir(parents=True)
@@ -97,3 +103,95 @@ def test_lms_files_are_written_for_an_lms_download(tmp_path):
     write_reports(report, LESSON, lms.CANVAS)
     assert "418224" in (tmp_path / "canvas-01-tensors.csv").read_text()
     assert oct((tmp_path / "grades-01-tensors.csv").stat().st_mode & 0o777) == "0o600"
+
+
+REFUSED = ": only regular files are collected"
+
+
+@contextlib.contextmanager
+def failing_instead_of_blocking(seconds=30):
+    """Raise TimeoutError if the block takes longer (opening a FIFO would wait forever for a writer)."""
+    def stop(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s: something was opened that blocks")
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _member(name, kind, target=""):
+    member = tarfile.TarInfo(name)
+    member.type, member.linkname, member.mtime = kind, target, time.time()
+    return member
+
+
+def test_links_and_special_files_unpacked_by_tar_are_refused_never_followed(tmp_path):
+    notebook = b"{}"
+    archive = tmp_path / "class.tar"
+    with tarfile.open(archive, "w") as tar:
+        for name in ("class/alice/tensors.ipynb", "class/bob.ipynb", "class/gina/tensors.ipynb",
+                     "outside/secret.ipynb"):
+            member = _member(name, tarfile.REGTYPE)
+            member.size = len(notebook)
+            tar.addfile(member, io.BytesIO(notebook))
+        tar.addfile(_member("class/eve/tensors.ipynb", tarfile.SYMTYPE, str(LESSON.source)))
+        tar.addfile(_member("class/ivan.ipynb", tarfile.SYMTYPE, str(LESSON.source)))
+        tar.addfile(_member("class/frank", tarfile.SYMTYPE, str(LESSON.source.parent)))
+        tar.addfile(_member("class/gina/work", tarfile.SYMTYPE, str(LESSON.source.parent)))
+        tar.addfile(_member("class/mallory/tensors.ipynb", tarfile.LNKTYPE, "outside/secret.ipynb"))
+        tar.addfile(_member("class/henry/tensors.ipynb", tarfile.FIFOTYPE))
+    unpacked = tmp_path / "unpacked"
+    unpacked.mkdir()
+    subprocess.run(["tar", "-xf", archive, "-C", unpacked], check=True)
+    assert (unpacked / "class" / "mallory" / "tensors.ipynb").stat().st_nlink == 2
+    with failing_instead_of_blocking():
+        collected, ignored, _ = collect(unpacked / "class", LESSON, tmp_path / "scratch")
+    by_student = {s.student: s for s in collected}
+    assert sorted(by_student) == ["alice", "bob", "eve", "gina", "henry", "mallory"]
+    for honest in ("alice", "bob"):
+        assert by_student[honest].problems == [] and by_student[honest].notebook.name.endswith(".ipynb")
+    assert by_student["gina"].notebook == unpacked / "class" / "gina" / "tensors.ipynb"
+    assert by_student["gina"].problems == [f"gina/work: a symbolic link, refused{REFUSED}"]
+    expected = {"eve": "eve/tensors.ipynb: a symbolic link",
+                "henry": "henry/tensors.ipynb: a FIFO",
+                "mallory": "mallory/tensors.ipynb: a hard link (2 names: the others may be outside the submissions)"}
+    for student, line in expected.items():
+        assert by_student[student].notebook is None
+        assert by_student[student].problems == [f"{line}, refused{REFUSED}", "no notebook handed in"]
+    assert ignored == [f"frank: a symbolic link, refused{REFUSED}", f"ivan.ipynb: a symbolic link, refused{REFUSED}"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
+def test_devices_and_sockets_are_refused(tmp_path, monkeypatch):
+    judy = tmp_path / "in" / "judy"
+    judy.mkdir(parents=True)
+    (judy / "tensors.ipynb").write_text("{}")
+    os.mknod(judy / "null.ipynb", 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+    monkeypatch.chdir(judy)  # a short path for the socket's name
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind("listening.ipynb")
+        collected, _, _ = collect(tmp_path / "in", LESSON, tmp_path / "scratch")
+    [judy_submission] = collected
+    assert judy_submission.notebook == judy / "tensors.ipynb"
+    assert judy_submission.problems == [f"judy/listening.ipynb: a socket, refused{REFUSED}",
+                                        f"judy/null.ipynb: a device, refused{REFUSED}"]
+
+
+def test_a_zip_entry_marked_as_a_link_is_refused_and_no_link_is_made(tmp_path):
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        link = zipfile.ZipInfo("class/alice/tensors.ipynb")
+        link.create_system, link.external_attr = 3, (stat.S_IFLNK | 0o777) << 16
+        zipped.writestr(link, str(LESSON.source))
+        zipped.writestr("class/bob/tensors.ipynb", "{}")
+    collected, _, _ = collect(archive, LESSON, tmp_path / "scratch")
+    alice, bob = collected
+    assert alice.notebook is None
+    assert alice.problems == [f"alice/tensors.ipynb: a symbolic link in the zip, refused{REFUSED}",
+                              "no notebook handed in"]
+    assert bob.problems == [] and bob.notebook.read_text() == "{}"
+    unpacked = tmp_path / "scratch" / "unzipped" / "class" / "alice" / "tensors.ipynb"
+    assert not unpacked.exists() and not unpacked.is_symlink()

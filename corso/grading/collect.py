@@ -11,11 +11,17 @@ A student with several notebooks: the one named like the lesson's notebook (``te
 and among equals the latest (modification time, or the zip entry's time) wins; the others are listed as
 ignored. Files that are not notebooks are ignored and listed. Two students whose ids clean to the same name
 are refused, naming both. A zip is unpacked within limits (entries, sizes, no path outside the folder).
+
+Only regular files are read. Symbolic links (to files or folders), hard links (a file with more than one
+name: the other may be outside the submissions), devices, FIFOs and sockets are refused, each with a line in
+that student's problems (or in the ignored list, outside any student's folder); they are listed with lstat,
+never followed and never opened. A zip entry marked as a symbolic link is refused the same way.
 """
 
 import os
 import re
 import shutil
+import stat
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -50,20 +56,83 @@ class Submission:
 def collect(submissions, lesson, scratch):
     """(submissions, ignored files, LMS layout or None) of a folder or zip (unpacked into ``scratch``)."""
     submissions = Path(submissions)
+    refused = []
     if zipfile.is_zipfile(submissions):
-        submissions = _unzip(submissions, Path(scratch))
+        submissions, refused = _unzip(submissions, Path(scratch))
     elif not submissions.is_dir():
         raise GradingError(f"{submissions}: expected a folder or a zip of submissions")
-    files = [path for path in sorted(submissions.rglob("*"))
-             if path.is_file() and not _hidden(path.relative_to(submissions))]
+    folders, files, special = _listing(submissions)
     try:
         layout, candidates, names, notes = _from_lms(submissions, files)
+        owner = _lms_participant
     except lms.LmsFormatError:
-        layout, (candidates, names, notes) = None, _from_folders(submissions)
+        layout, (candidates, names, notes) = None, _from_folders(submissions, folders, files)
+        owner = _student_folder
+    _note_refused(refused + special, submissions, owner, candidates, notes)
     collected = [_choose(student, found, lesson, notes.get(student, []), names.get(student, ""))
                  for student, found in sorted(candidates.items())]
     _refuse_collisions(collected)
     return collected, notes.get("", []), layout
+
+
+def _listing(root):
+    """(folders, regular files, refused [(path, why)]) under ``root``, hidden names left out. Every entry is
+    read with lstat: no link is followed, and nothing but a folder is opened."""
+    folders, files, refused = [], [], []
+    pending = [root]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if _hidden(Path(entry.name)):
+                    continue
+                path, status = Path(entry.path), entry.stat(follow_symlinks=False)
+                if stat.S_ISDIR(status.st_mode):
+                    folders.append(path)
+                    pending.append(path)
+                elif (why := _refusal(status)) is None:
+                    files.append(path)
+                else:
+                    refused.append((path, why))
+    return sorted(folders), sorted(files), sorted(refused)
+
+
+def _refusal(status):
+    """Why an entry that is not a folder is refused, from its lstat; None for a regular file of one name."""
+    mode = status.st_mode
+    if stat.S_ISREG(mode):
+        return None if status.st_nlink == 1 else (f"a hard link ({status.st_nlink} names: the others may be "
+                                                  "outside the submissions)")
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device"
+
+
+def _note_refused(refused, submissions, owner, candidates, notes):
+    """A line for each refused entry, in its owner's notes ("" when it is in no student's folder)."""
+    for path, why in refused:
+        inside = path.is_relative_to(submissions)
+        name = path.relative_to(submissions).as_posix() if inside else path.name
+        student = owner(name) if inside else ""
+        if student:
+            candidates.setdefault(student, [])
+        notes.setdefault(student, []).append(f"{name}: {why}, refused: only regular files are collected")
+
+
+def _student_folder(name):
+    """The naming rule's student of a path in the submissions: its top folder ("" for a top-level entry)."""
+    return name.split("/")[0] if "/" in name else ""
+
+
+def _lms_participant(name):
+    """The LMS participant a path in the download belongs to ("" when its name says none)."""
+    try:
+        return lms.read_entries([name])[0].participant
+    except (lms.LmsFormatError, IndexError):
+        return ""
 
 
 def _from_lms(folder, files):
@@ -82,25 +151,21 @@ def _from_lms(folder, files):
     return entries[0].layout, candidates, names, notes
 
 
-def _from_folders(submissions):
-    candidates, notes = {}, {}
-    for entry in sorted(submissions.iterdir()):
-        if entry.name.startswith(".") or entry.name in IGNORED_PARTS:
-            continue
-        if entry.is_dir():
-            files = [f for f in sorted(entry.rglob("*")) if f.is_file() and not _hidden(f.relative_to(entry))]
-            student = entry.name
+def _from_folders(submissions, folders, files):
+    """The naming rule: {student: notebooks}, no names, {student: notes} ("" for files in no student's folder)."""
+    candidates = {folder.name: [] for folder in folders if folder.parent == submissions}
+    notes = {}
+    for file in files:
+        name = file.relative_to(submissions).as_posix()
+        student = _student_folder(name)
+        if student and file.suffix == ".ipynb":
+            candidates[student].append(file)
+        elif student:
+            notes.setdefault(student, []).append(f"extra file {name} ignored")
+        elif file.suffix == ".ipynb":
+            candidates.setdefault(file.stem, []).append(file)
         else:
-            files, student = [entry], entry.stem if entry.suffix == ".ipynb" else None
-        if student is None:
-            notes.setdefault("", []).append(f"{entry.name}: not a notebook, ignored")
-            continue
-        for file in files:
-            if file.suffix == ".ipynb":
-                candidates.setdefault(student, []).append(file)
-            else:
-                notes.setdefault(student, []).append(f"extra file {file.relative_to(submissions)} ignored")
-        candidates.setdefault(student, [])
+            notes.setdefault("", []).append(f"{name}: not a notebook, ignored")
     return candidates, {}, notes
 
 
@@ -140,22 +205,27 @@ def _refuse_collisions(collected):
 
 def _unzip(archive, scratch):
     """Unpack a zip safely: no path escapes the folder, at most ZIP_LIMITS entries and bytes (counted as
-    they are read, not as the zip claims), and each entry's time kept as its modification time.
+    they are read, not as the zip claims), each entry's time kept as its modification time, and no link made
+    (an entry marked as a symbolic link is refused).
 
-    Returns the folder holding the submissions: the zip's one top-level folder, if it has only that.
+    Returns the folder holding the submissions (the zip's one top-level folder, if it has only that) and the
+    refused entries [(path, why)].
     """
-    target = scratch / "unzipped"
+    target = (scratch / "unzipped").resolve()
     shutil.rmtree(target, ignore_errors=True)
-    total = 0
+    total, refused = 0, []
     with zipfile.ZipFile(archive) as zipped:
         entries = zipped.infolist()
         if len(entries) > ZIP_LIMITS["entries"]:
             raise GradingError(f"{archive}: {len(entries)} entries, more than the {ZIP_LIMITS['entries']} allowed")
         for info in entries:
             path = (target / info.filename).resolve()
-            if info.is_dir() or not path.is_relative_to(target.resolve()):
+            if info.is_dir() or not path.is_relative_to(target):
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
+            if stat.S_ISLNK(info.external_attr >> 16):
+                refused.append((path, "a symbolic link in the zip"))
+                continue
             with zipped.open(info) as source, open(path, "wb") as unpacked:
                 written = 0
                 while chunk := source.read(1 << 20):
@@ -170,8 +240,8 @@ def _unzip(archive, scratch):
             os.utime(path, (stamp, stamp))
     entries = [entry for entry in target.iterdir() if not _hidden(entry.relative_to(target))]
     if len(entries) == 1 and entries[0].is_dir():  # a zip of one folder holding the class
-        return entries[0]
-    return target
+        return entries[0], refused
+    return target, refused
 
 
 def _hidden(relative):

@@ -3,8 +3,11 @@
 Everything in a submission is hostile: its JSON, its metadata, its cells. ``inspect`` reads it without
 trusting it: a file that is not a notebook is reported and not graded; deleted, duplicated, reordered or
 retyped graded cells and changed points are named (nbgrader restores test cells from the gradebook and uses
-its own points); answer cells are scanned for code that reaches for what the tests rely on. That scan is a
-hint for the reviewer, never the defence: the defence runs in the kernel (``guard.py``, ``run.py``).
+its own points); the student's code is scanned for code that reaches for what the tests rely on. The
+student's code is every code cell whose source is not that of a code cell of the release, whatever its
+metadata says (a student can mark a cell of their own ``locked``); the course's own cells are not scanned.
+That scan is a hint for the reviewer, never the defence: the defence runs in the kernel (``guard.py``,
+``run.py``).
 """
 
 import ast
@@ -55,14 +58,20 @@ def inspect(submission, release_nb):
     languages = {cell_language(cell) for cell in nb.cells} - {None}
     submission.language = "+".join(sorted(languages)) or "?"
     submission.problems.extend(_structure_problems(nb, release_nb))
-    for index, cell in enumerate(nb.cells):
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and not meta.get("locked"):
-            for reason in hints(cell.source):
-                submission.problems.append(f"REVIEW cell {index} (id {cell.get('id')!r}): {reason}")
+    for index, cell in student_code(nb, release_nb):
+        for reason in hints(cell.source):
+            submission.problems.append(f"REVIEW cell {index} (id {cell.get('id')!r}): {reason}")
     seen = set()
     nb.cells = [cell for cell in nb.cells if _first_time(cell.metadata.get("nbgrader", {}).get("grade_id"), seen)]
     return nb
+
+
+def student_code(nb, release_nb):
+    """(index, cell) of each code cell of ``nb`` that is not the course's: its source is not that of a code
+    cell of the release. No metadata of the submission is read."""
+    course_code = {cell.source for cell in release_nb.cells if cell.cell_type == "code"}
+    return [(index, cell) for index, cell in enumerate(nb.cells)
+            if cell.cell_type == "code" and cell.source not in course_code]
 
 
 def _first_time(grade_id, seen):

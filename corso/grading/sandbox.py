@@ -6,20 +6,25 @@ wrapped: the kernel runs under ``bwrap`` with
 
 - the system (``/usr``, ``/etc``), Python's prefix, the environment and the ``corso`` package read-only, the
   course's data read-only, and nothing else of the machine: not the course, not the grading folder, not
-  ``$HOME``; ``/tmp`` and the working folder on a size-limited tmpfs;
+  ``$HOME``. Nothing of the host is writable: it writes only in two tmpfs of its own, ``/tmp`` (limited in
+  size and in files) and the kernel's socket folder (``SOCKETS``); the rest of its root and ``/dev`` are
+  read-only, and its output goes to a pipe of which the grader keeps the tail;
 - no network (a network namespace of its own: not even the host's loopback), its own PID, IPC and UTS
   namespaces, a new session, and ``--die-with-parent``: when the grading process goes, the PID namespace
   goes, and with it every process the submission started;
 - limits (``prlimit``): address space, processes, file size, CPU time; as root, it also runs as an unprivileged
   user of its own (``setpriv``) with no capabilities and ``no_new_privs``;
-- the kernel's sockets in a folder of their own (jupyter_client's ``ipc`` transport), closed to new files
-  once the kernel is up; and the guard (``guard.py``) in place of ipykernel's launcher, with a one-time key
-  and a pipe on which it reports to the trusted side (see ``guard.py``).
+- the kernel's sockets (jupyter_client's ``ipc`` transport) in ``SOCKETS``, which the grader reaches through
+  ``/proc/PID/root`` of the sandbox's first process and remounts read-only once the kernel has bound them,
+  before any student code runs; and the guard (``guard.py``) in place of ipykernel's launcher, with a
+  one-time key and a pipe on which it reports to the trusted side (see ``guard.py``).
 
 ``run.py`` asks for the kernel by name (``KERNEL_NAME``) through ``SandboxKernelManager``; the limits come
 from ``Limits``.
 """
 
+import asyncio
+import json
 import os
 import secrets
 import shutil
@@ -28,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -38,6 +44,13 @@ from traitlets import Dict, Unicode
 
 KERNEL_NAME = "corso-sandbox"
 GUARD = Path(__file__).resolve().with_name("guard.py")
+# In the sandbox: the kernel's connection file and sockets, on a tmpfs of their own. The grader connects to
+# /proc/PID/root/run/corso-kernel/kernel-N: at most 45 bytes, within a Unix socket path's 107.
+SOCKETS = Path("/run/corso-kernel")
+SOCKETS_BYTES = 64 << 10
+PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+STARTUP_SECONDS = 120  # the kernel binds its sockets after importing torch: seconds, more on a busy machine
+OUTPUT_TAIL = 64 << 10  # the bytes of the kernel's own output kept, to say why it did not start
 
 
 class SandboxUnavailable(Exception):
@@ -52,6 +65,7 @@ class Limits:
     processes: int = 64  # processes and threads of the sandbox user
     file_bytes: int = 64 << 20  # the largest file it may write
     disk_bytes: int = 256 << 20  # its writable space (tmpfs)
+    files: int = 1 << 16  # files and folders in its writable space
     cpu_seconds: int = 3600
 
 
@@ -66,8 +80,11 @@ def read_only_paths(data_dir):
     return sorted(path for path in paths if path.exists())
 
 
-def bwrap_command(kernel_cmd, folder, data_dir, limits, uid=None):
-    """The command that runs ``kernel_cmd`` in the sandbox, with ``folder`` (its sockets) bound read-write."""
+def bwrap_command(kernel_cmd, data_dir, limits, uid=None, connection_fd=None, info_fd=None):
+    """The command that runs ``kernel_cmd`` in the sandbox.
+
+    ``connection_fd``: a descriptor to read the kernel's connection file from (into ``SOCKETS``);
+    ``info_fd``: where bubblewrap writes, as JSON, the PID of the sandbox's first process (``child-pid``)."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
@@ -76,28 +93,37 @@ def bwrap_command(kernel_cmd, folder, data_dir, limits, uid=None):
                "--unsetenv", "JPY_PARENT_PID"]  # ipykernel watches that PID, which the PID namespace hides
     if uid is None:
         command.append("--unshare-user")
+    if info_fd is not None:
+        command += ["--info-fd", str(info_fd)]
     command += ["--size", str(limits.disk_bytes), "--perms", "1777", "--tmpfs", "/tmp"]  # before what lies in it
-    bound = {Path("/tmp")}
-    for path in [*read_only_paths(data_dir), Path(folder)]:
-        for parent in reversed(path.parents):
-            if parent != Path("/") and parent not in bound:
-                command += ["--perms", "0755", "--dir", str(parent)]
-                bound.add(parent)
-        if path == Path(folder):
-            command += ["--bind", str(path), str(path)]
-        else:
-            command += ["--ro-bind", str(path), str(path)]
-        bound.add(path)
+    made = {Path("/tmp")}
+    for path in read_only_paths(data_dir):
+        command += _parent_folders(path, made) + ["--ro-bind", str(path), str(path)]
+        made.add(path)
+    command += _parent_folders(SOCKETS, made) + ["--size", str(SOCKETS_BYTES), "--perms", "1777", "--tmpfs",
+                                                 str(SOCKETS)]
+    if connection_fd is not None:
+        command += ["--perms", "0444", "--file", str(connection_fd), str(SOCKETS / "connection.json")]
     for link in ("bin", "lib", "lib64", "sbin"):
         if Path("/", link).is_symlink():
             command += ["--symlink", os.readlink(Path("/", link)), f"/{link}"]
-    command += ["--chdir", "/tmp", "--"]
+    command += ["--remount-ro", "/", "--remount-ro", "/dev", "--chdir", "/tmp", "--"]
     command += ["prlimit", f"--as={limits.memory_bytes}", f"--nproc={limits.processes}",
                 f"--fsize={limits.file_bytes}", f"--cpu={limits.cpu_seconds}", "--core=0", "--"]
     if uid is not None:
         command += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
                     "--bounding-set=-all", "--no-new-privs", "--"]
     return command + list(kernel_cmd)
+
+
+def _parent_folders(path, made):
+    """bwrap's arguments making the folders above ``path`` not yet in ``made`` (which they are added to)."""
+    arguments = []
+    for parent in reversed(path.parents):
+        if parent != Path("/") and parent not in made:
+            arguments += ["--perms", "0755", "--dir", str(parent)]
+            made.add(parent)
+    return arguments
 
 
 def kernel_environment(data_dir):
@@ -109,32 +135,124 @@ def kernel_environment(data_dir):
             "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 
-# The grading's Unix sockets live under the temporary folder: the kernel's (TMPDIR/corso-kernel-XXXXXXXX/
-# kernel-N) and, the longest, the forkserver's (TMPDIR/pymp-XXXXXXXX/listener-XXXXXXXX); a socket's path holds
-# 107 bytes.
+def sandbox_pid(info_fd):
+    """The PID (here) of the sandbox's first process, read from bwrap's ``--info-fd`` (then closed)."""
+    with os.fdopen(info_fd, "rb") as info:
+        text = info.read()  # bwrap closes its end once written, or when it fails
+    try:
+        return json.loads(text)["child-pid"]
+    except (ValueError, KeyError):
+        raise SandboxUnavailable("bubblewrap did not start the sandbox") from None
+
+
+def wait_for_sockets(paths, process, timeout=STARTUP_SECONDS):
+    """Wait until every one of ``paths`` is a socket: False if ``process`` ended or ``timeout`` passed first."""
+    deadline = time.monotonic() + timeout
+    while not all(path.is_socket() for path in paths):
+        if process.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+# Run by the grader in a process of its own (entering namespaces needs a single thread): enter the user
+# namespace that owns the sandbox's mounts (NS_GET_USERNS; without root, bwrap's outer one) unless it is this
+# process's, then the sandbox's mount namespace; remount the socket folder read-only and limit the files of
+# /tmp (bwrap cannot). Arguments: PID, socket folder, files.
+SEAL = """
+import ctypes, fcntl, os, sys
+pid, sockets, files = sys.argv[1:]
+libc = ctypes.CDLL(None, use_errno=True)
+def check(result, what):
+    if result != 0:
+        raise OSError(ctypes.get_errno(), f"{what}: {os.strerror(ctypes.get_errno())}")
+mounts = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY)
+owner = fcntl.ioctl(mounts, 0xb701)
+if os.fstat(owner).st_ino != os.stat("/proc/self/ns/user").st_ino:
+    check(libc.setns(owner, 0x10000000), "entering its user namespace")
+check(libc.setns(mounts, 0x20000), "entering its mount namespace")
+REMOUNT, RDONLY, NOSUID, NODEV, NOEXEC = 32, 1, 2, 4, 8
+check(libc.mount(b"none", sockets.encode(), None, REMOUNT | RDONLY | NOSUID | NODEV | NOEXEC, None),
+      f"remounting {sockets} read-only")
+if not os.statvfs(sockets).f_flag & os.ST_RDONLY:
+    sys.exit(f"{sockets} is still writable")
+check(libc.mount(b"none", b"/tmp", None, REMOUNT | NOSUID | NODEV, f"nr_inodes={files}".encode()),
+      "limiting the files of /tmp")
+"""
+
+
+def seal_sandbox(pid, limits):
+    """Make the sandbox of ``pid`` final before student code runs: its socket folder read-only, the files of
+    its /tmp limited; SandboxUnavailable if it could not."""
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", SEAL, str(pid), str(SOCKETS), str(limits.files)],
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode:
+        said = (done.stderr.strip() or f"exit {done.returncode}").splitlines()[-1]
+        raise SandboxUnavailable(f"the kernel's socket folder could not be sealed: {said}")
+
+
+# The grading's Unix sockets on the host live under the temporary folder, the longest being the forkserver's
+# (TMPDIR/pymp-XXXXXXXX/listener-XXXXXXXX); a socket's path holds 107 bytes.
 LONGEST_TMPDIR = 107 - len("/pymp-XXXXXXXX/listener-XXXXXXXX")
+
+# The check's stand-in for a kernel: it binds a socket in SOCKETS, waits for the seal, tries the grader's port.
+PROBE = """
+import os, socket, time
+listening = socket.socket(socket.AF_UNIX)
+listening.bind({probe!r})
+deadline = time.monotonic() + 60
+while not os.statvfs({sockets!r}).f_flag & os.ST_RDONLY and time.monotonic() < deadline:
+    time.sleep(0.01)
+try:
+    socket.create_connection(('127.0.0.1', {port}), 2)
+except OSError:
+    print('isolated')
+"""
 
 
 def check_available(data_dir, limits=Limits()):
-    """Raise SandboxUnavailable (one line) unless a sandboxed Python starts and sees no network here."""
+    """Raise SandboxUnavailable (one line) unless a sandboxed Python starts, is sealed and sees no network."""
     scratch = tempfile.gettempdir()
     if len(scratch.encode()) > LONGEST_TMPDIR:
-        raise SandboxUnavailable(f"the temporary folder {scratch} is too long for the kernel's sockets (at most "
-                                 f"{LONGEST_TMPDIR} bytes): set TMPDIR to a shorter one, such as /tmp")
-    with tempfile.TemporaryDirectory(prefix="corso-sandbox-check-") as folder, socket.socket() as listening:
+        raise SandboxUnavailable(f"the temporary folder {scratch} is too long for the grading's sockets (at "
+                                 f"most {LONGEST_TMPDIR} bytes): set TMPDIR to a shorter one, such as /tmp")
+    with socket.socket() as listening:
         listening.bind(("127.0.0.1", 0))  # the grader's own loopback: the sandbox must not reach it
         listening.listen()
-        probe = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {listening.getsockname()[1]}), 2)"
-                 "\nexcept OSError:\n    print('isolated')")
+        probe = PROBE.format(probe=str(SOCKETS / "probe"), sockets=str(SOCKETS), port=listening.getsockname()[1])
+        info_read, info_write = os.pipe()
         try:
-            done = subprocess.run(bwrap_command([sys.executable, "-c", probe], folder, data_dir, limits,
-                                                _sandbox_uid()), capture_output=True, text=True, timeout=60,
-                                  env=kernel_environment(data_dir))
-        except (OSError, subprocess.TimeoutExpired) as error:
+            process = subprocess.Popen(
+                bwrap_command([sys.executable, "-c", probe], data_dir, limits, _sandbox_uid(), info_fd=info_write),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=kernel_environment(data_dir),
+                pass_fds=(info_write,))
+        except OSError as error:
+            os.close(info_read)
             raise SandboxUnavailable(f"bubblewrap could not start ({error})") from None
-        if done.stdout.strip() != "isolated":
-            said = (done.stderr.strip() or done.stdout.strip() or f"exit {done.returncode}").splitlines()[-1]
-            raise SandboxUnavailable(f"bubblewrap could not start an isolated Python: {said}")
+        finally:
+            os.close(info_write)
+        with process:
+            try:
+                _seal_probe(process, info_read, limits)
+                out, err = process.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                raise SandboxUnavailable("the sandboxed Python did not finish in 60 s") from None
+            finally:
+                process.kill()
+    if out.strip() != "isolated":
+        said = (err.strip() or out.strip() or f"exit {process.returncode}").splitlines()[-1]
+        raise SandboxUnavailable(f"bubblewrap could not start an isolated Python: {said}")
+
+
+def _seal_probe(process, info_read, limits):
+    """Seal the probe's sandbox once its socket is bound, as ``launch_kernel`` does the kernel's."""
+    try:
+        pid = sandbox_pid(info_read)
+    except SandboxUnavailable:
+        said = (process.stderr.read().strip() or f"exit {process.wait()}").splitlines()[-1]
+        raise SandboxUnavailable(f"bubblewrap could not start: {said}") from None
+    if wait_for_sockets([Path(f"/proc/{pid}/root{SOCKETS}/probe")], process, timeout=60):
+        seal_sandbox(pid, limits)
 
 
 def _sandbox_uid():
@@ -146,11 +264,12 @@ class SandboxProvisioner(LocalProvisioner):
     """jupyter_client's local provisioner, with the kernel wrapped in the sandbox (see the module docstring).
 
     Its ``reports`` list receives the guard's lines as they arrive; ``channel_closed`` tells whether the
-    guard's pipe closed before the kernel was shut down (student code closed it)."""
+    guard's pipe closed before the kernel was shut down (student code closed it). The kernel is started
+    sealed: ``launch_kernel`` returns once its sockets are bound and their folder is read-only."""
 
     data_dir = Unicode(help="the course's data folder, bound read-only").tag(config=True)
     limits = Dict(help="the fields of Limits").tag(config=True)
-    folder = None
+    folder = None  # the connection file's, on the host, the grader's alone; removed once the kernel runs
     reports = None
     channel_closed = False
 
@@ -159,35 +278,62 @@ class SandboxProvisioner(LocalProvisioner):
         self.folder = Path(tempfile.mkdtemp(prefix="corso-kernel-"))
         self.key = secrets.token_bytes(32)
         km.transport = "ipc"
-        km.ip = str(self.folder / "kernel")
+        km.ip = str(SOCKETS / "kernel")  # as the kernel sees it; the grader's path once it runs
         km.connection_file = str(self.folder / "connection.json")
         kwargs = await super().pre_launch(**kwargs)
-        limits = Limits(**self.limits)
-        self.uid = _sandbox_uid()
-        if self.uid is not None:
-            os.chown(self.folder, self.uid, self.uid)
-            os.chown(km.connection_file, self.uid, self.uid)
         self.report_read, self.report_write = os.pipe()
-        key_read, self.key_write = os.pipe()
-        os.write(self.key_write, self.key)
-        os.close(self.key_write)
-        self.key_read = key_read
+        self.key_read = _pipe_holding(self.key)
+        self.connection_read = _pipe_holding(Path(km.connection_file).read_bytes())
+        self.info_read, self.info_write = os.pipe()
+        self.output_read, self.output_write = os.pipe()
         launcher = kwargs["cmd"]  # python -m ipykernel_launcher -f CONNECTION [extra arguments]
+        arguments = [str(SOCKETS / "connection.json") if argument == km.connection_file else argument
+                     for argument in launcher[3:]]
         # -P: the guard's folder stays off sys.path (corso.grading.inspect would hide the standard inspect)
-        command = [sys.executable, "-P", str(GUARD), str(self.report_write), str(key_read), *launcher[3:]]
-        kwargs["cmd"] = bwrap_command(command, self.folder, self.data_dir, limits, self.uid)
+        command = [sys.executable, "-P", str(GUARD), str(self.report_write), str(self.key_read), *arguments]
+        kwargs["cmd"] = bwrap_command(command, self.data_dir, Limits(**self.limits), _sandbox_uid(),
+                                      self.connection_read, self.info_write)
         kwargs["env"] = kernel_environment(self.data_dir)
-        kwargs["cwd"] = str(self.folder)
+        kwargs["cwd"] = "/"  # bwrap's, on the host; the kernel starts in its /tmp
         return kwargs
 
     async def launch_kernel(self, cmd, **kwargs):
-        kwargs["pass_fds"] = (self.report_write, self.key_read)
-        connection_info = await super().launch_kernel(cmd, **kwargs)
-        os.close(self.report_write)
-        os.close(self.key_read)
-        self.reports = []
+        passed = (self.report_write, self.key_read, self.connection_read, self.info_write)
+        kwargs.update(pass_fds=passed, stdout=self.output_write, stderr=subprocess.STDOUT)
+        try:
+            connection_info = await super().launch_kernel(cmd, **kwargs)
+        finally:
+            for fd in (*passed, self.output_write):
+                os.close(fd)
+        self.reports, self.output = [], b""
         threading.Thread(target=self._read_reports, daemon=True).start()
+        threading.Thread(target=self._read_output, daemon=True).start()
+        try:
+            root = await asyncio.get_running_loop().run_in_executor(None, self._start_sealed, connection_info)
+        except BaseException:
+            await self.kill()
+            await self.wait()
+            await self.cleanup()
+            raise
+        self.parent.ip = connection_info["ip"] = f"{root}{SOCKETS}/kernel"
         return connection_info
+
+    async def post_launch(self, **kwargs):
+        """jupyter_client has read the connection file back: its folder goes now, not at shutdown, so that
+        nothing is left on the host even when this process is killed."""
+        await super().post_launch(**kwargs)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _start_sealed(self, connection_info):
+        """Wait for the kernel's sockets, then seal the sandbox; its root as the grader reaches it."""
+        pid = sandbox_pid(self.info_read)
+        root = f"/proc/{pid}/root"
+        sockets = [Path(f"{root}{SOCKETS}/kernel-{connection_info[port]}") for port in PORTS]
+        if not wait_for_sockets(sockets, self.process):
+            said = self.output.decode(errors="replace").strip().splitlines() or ["no output"]
+            raise SandboxUnavailable(f"the kernel did not start in the sandbox: {said[-1][:300]}")
+        seal_sandbox(pid, Limits(**self.limits))
+        return root
 
     def _read_reports(self):
         with os.fdopen(self.report_read, "rb") as pipe:
@@ -195,16 +341,27 @@ class SandboxProvisioner(LocalProvisioner):
                 self.reports.append(line)
         self.channel_closed = True
 
+    def _read_output(self):
+        """The kernel's stdout and stderr, of which only the tail is kept: nothing it prints lands on the host."""
+        with os.fdopen(self.output_read, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(1 << 16):
+                self.output = (self.output + chunk)[-OUTPUT_TAIL:]
+
     def seal(self):
-        """Once the kernel is up: no new file in its socket folder (it could fill the grader's disk)."""
-        if self.uid is not None:
-            os.chown(self.folder, 0, 0)
-            os.chmod(self.folder, 0o711)
+        """Nothing left to seal: the kernel starts sealed (see ``launch_kernel``). Kept for its callers."""
 
     async def cleanup(self, restart=False):
         await super().cleanup(restart)
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _pipe_holding(data):
+    """The read end of a pipe holding ``data`` (at most a pipe's buffer), its write end closed."""
+    read, write = os.pipe()
+    os.write(write, data)
+    os.close(write)
+    return read
 
 
 class SandboxKernelSpecs(KernelSpecManager):
