@@ -56,11 +56,12 @@ def auto_points(lesson):
             if nbgrader_meta(cell).get("grade") and cell.cell_type == "code"}
 
 
-def secret_lines(source_nb, markers=(SOLUTION_MARKERS, HIDDEN_TEST_MARKERS)):
-    """Lines that appear only inside the marked regions of the source (written answers count as solutions)."""
+def secret_lines(*source_nbs, markers=(SOLUTION_MARKERS, HIDDEN_TEST_MARKERS)):
+    """Lines that appear only inside the marked regions of the sources (written answers count as solutions):
+    a line that one of them shows outside is no secret."""
     begins, ends = {begin for begin, _ in markers}, {end for _, end in markers}
     inside, outside = set(), set()
-    for cell in source_nb.cells:
+    for cell in (cell for source_nb in source_nbs for cell in source_nb.cells):
         region = None
         for line in cell.source.split("\n"):
             stripped = line.strip()
