@@ -92,8 +92,6 @@ class GuardedExecute(ExecuteSurvivingCrashes):
         if self._kernel_died:
             cell, resources = super().preprocess_cell(cell, resources, index)
             return self._decide(cell, resources, KERNEL_DIED, KERNEL_DIED_OUTPUT.evalue)
-        if self.sandboxed:
-            self.km.provisioner.seal()
         names = builtin_names(cell.source)
         before = self._check(names) if self.sandboxed else []
         self._observed()  # whatever the answer cells reported is not this test's

@@ -347,9 +347,6 @@ class SandboxProvisioner(LocalProvisioner):
             while chunk := pipe.read(1 << 16):
                 self.output = (self.output + chunk)[-OUTPUT_TAIL:]
 
-    def seal(self):
-        """Nothing left to seal: the kernel starts sealed (see ``launch_kernel``). Kept for its callers."""
-
     async def cleanup(self, restart=False):
         await super().cleanup(restart)
         if self.folder is not None:
