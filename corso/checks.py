@@ -216,10 +216,41 @@ def _compare_arrays(found, expected, rtol, atol):
             f"found {_values(a[where])}")
 
 
+_SCALARS = {"none": type(None), "bool": bool, "int": int, "float": float, "str": str}
+_TORCH_DTYPES = {str(value) for value in vars(torch).values() if isinstance(value, torch.dtype)}
+
+
+def well_formed(observed, depth=0):
+    """Whether ``observed`` has the exact form ``observe`` gives (a kernel could send anything): known kinds,
+    numbers where numbers go, known dtype names, numeric bytes that fit their shape. Only such data is shown
+    in a message."""
+    if type(observed) is not dict or depth > 20:
+        return False
+    kind = observed.get("kind")
+    if kind in _SCALARS:
+        return type(observed.get("value")) is _SCALARS[kind]
+    if kind in ("list", "tuple"):
+        return type(observed.get("items")) is list and all(well_formed(item, depth + 1) for item in observed["items"])
+    if kind == "dict":
+        return type(observed.get("items")) is list and all(
+            type(pair) is list and len(pair) == 2 and all(well_formed(part, depth + 1) for part in pair)
+            for pair in observed["items"])
+    if kind == "other":
+        return type(observed.get("type")) is str
+    if kind not in ("tensor", "array") or type(observed.get("shape")) is not list \
+            or not all(type(n) is int and n >= 0 for n in observed["shape"]):
+        return False
+    if kind == "tensor" and (observed.get("dtype") not in _TORCH_DTYPES or any(
+            type(observed.get(flag, False)) is not bool for flag in ("requires_grad", "grad_fn"))):
+        return False
+    array = to_array(observed)
+    return array is not None and array.dtype.kind in "biufc"
+
+
 def to_array(observed):
     """The NumPy array an observed tensor or array holds (None if its bytes do not fit its shape)."""
     try:
-        dtype = numpy.dtype(observed.get("array_dtype", observed["dtype"]))
+        dtype = numpy.dtype(str(observed.get("array_dtype", observed["dtype"])))
         data = base64.b64decode(observed["data"], validate=True)
         return numpy.frombuffer(data, dtype=dtype).reshape(observed["shape"])
     except (TypeError, ValueError, KeyError):

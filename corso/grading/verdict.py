@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 
 import corso.checks
-from corso.checks import compare, message, split_label
+from corso.checks import compare, message, split_label, well_formed
 from corso.files import write_atomic
 from corso.grading import GradingError
 
@@ -54,11 +54,11 @@ def judge(reference, observed):
             it, en = split_label(wanted["label"])
             return (f"{it}: il test si è fermato prima di questa verifica (un errore, o nessun risultato) / "
                     f"{en}: the test stopped before this check (an error, or no result)")
-        try:
-            difference = compare(observed[number]["found"], wanted["found"], wanted["rtol"], wanted["atol"],
-                                 hide_text=True)
-        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+        found = observed[number]["found"]
+        if not well_formed(found):
             difference = ("osservazione illeggibile", "unreadable observation")
+        else:
+            difference = compare(found, wanted["found"], wanted["rtol"], wanted["atol"], hide_text=True)
         if difference is not None:
             return message(wanted["label"], difference)
     if len(observed) > len(reference):
