@@ -44,7 +44,6 @@ _RESOLVE_CONJ, _RESOLVE_NEG, _DATA_PTR = _BASE.resolve_conj, _BASE.resolve_neg, 
 _DTYPE, _SHAPE = _BASE.__dict__["dtype"].__get__, _BASE.__dict__["shape"].__get__
 _REQUIRES_GRAD, _GRAD_FN = _BASE.__dict__["requires_grad"].__get__, _BASE.__dict__["grad_fn"].__get__
 _IS_SPARSE = _BASE.__dict__["is_sparse"].__get__
-_FLOAT32 = torch.float32
 _WIDENED = {torch.bfloat16: torch.float32}  # dtypes NumPy has not: their values travel as float32
 _NDARRAY = numpy.ndarray
 _TOBYTES, _ASCONTIGUOUS = numpy.ndarray.tobytes, numpy.ascontiguousarray
