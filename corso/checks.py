@@ -19,9 +19,9 @@ message. One test source serves two modes:
   in the kernel, and a difference raises AssertionError with the message;
 - **grading**: the grader removes every ``expected=`` argument, and every statement that binds only names
   starting with ``_expected``, before the cell reaches the student's kernel (``corso.lessons.grading_source``);
-  ``check``
-  then only records, the grader takes the records as data after the cell (``drain``), and compares them in its
-  own process, with ``compare``, against the records of the same cell run on the lesson's reference solution.
+  ``check`` then only records, the grader takes the records as data after the cell (``drain``), checks their
+  form (``well_formed``) and compares them in its own process, with ``compare``, against the records of the
+  same cell run on the lesson's reference solution (``corso.grading.verdict``).
 
 This module ships with the student edition: it imports nothing from the grading side.
 """
