@@ -106,6 +106,12 @@ CHEATS = {
                        "        pass"),
     "empty_observations": ("import corso.checks\ncorso.checks.drain = lambda: '[]'\n"
                            "corso.checks.check = lambda *a, **k: None"),
+    # ... through an execute_result that nbgrader would read as partial credit, ...
+    "partial_credit": ("def _claim(*args):\n"
+                       "    get_ipython().displayhook(2)\n"
+                       "_ANSWERS = dict.fromkeys(['make_grid', 'to_float64_copy', 'pairwise_differences',\n"
+                       "                          'row_proportions', 'standardize_columns', 'flatten_images'],\n"
+                       "                         _claim)"),
     # ... and through a look-alike of a holder the guard reads (the events manager, sharing its callbacks).
     "holder_lookalike": ("_shell = get_ipython()\n_real = _shell.events\n"
                          "class _Events:\n"

@@ -141,14 +141,17 @@ class GuardedExecute(ExecuteSurvivingCrashes):
             self.verdicts[grade_id] = {"status": KERNEL_DIED, "message": KERNEL_DIED_OUTPUT.evalue}
 
     def _decide(self, cell, resources, status, message):
-        """Record a graded cell's verdict; a cell that did not pass gets the grader's error output (0 points)."""
+        """Record a graded cell's verdict; a cell that did not pass gets the grader's error output, first, so
+        that nbgrader scores it 0."""
         grade_id = cell.metadata["nbgrader"]["grade_id"]
         if status != PASSED and grade_id in self.unanswered and status != REVIEW:
             status, message = NOT_ANSWERED, ""
         self.verdicts[grade_id] = {"status": status, "message": message}
-        if status != PASSED and not any(output is KERNEL_DIED_OUTPUT for output in cell.outputs):
-            cell.outputs.append(new_output("error", ename="Verdict", evalue=message or status,
-                                           traceback=[f"Verdict: {message or status}"]))
+        if status != PASSED:
+            # first: nbgrader scores a test cell by its first error or execute_result output, and the kernel
+            # could have sent an execute_result claiming partial credit (before it died, too)
+            cell.outputs.insert(0, new_output("error", ename="Verdict", evalue=message or status,
+                                              traceback=[f"Verdict: {message or status}"]))
         return cell, resources
 
     def _observed(self):
