@@ -38,7 +38,16 @@ from nbformat.v4 import new_output
 from traitlets import Bool, Unicode
 
 from corso.grading import sandbox, verdict
-from corso.grading.outcomes import FAILED, KERNEL_DIED, NOT_ANSWERED, PASSED, REVIEW, TIMED_OUT, exercises
+from corso.grading.outcomes import (
+    FAILED,
+    KERNEL_DIED,
+    NOT_ANSWERED,
+    PASSED,
+    REVIEW,
+    TIMED_OUT,
+    exercises,
+    first_error,
+)
 from corso.integrity import KERNEL_DIED as KERNEL_DIED_OUTPUT
 from corso.integrity import TIMED_OUT as TIMED_OUT_OUTPUT
 from corso.integrity import ExecuteSurvivingCrashes, lesson_source
@@ -117,7 +126,7 @@ class GuardedExecute(ExecuteSurvivingCrashes):
             return self._decide(cell, resources, REVIEW, REVIEW_MESSAGE)
         if self.making_reference:
             self.observations[grade_id] = observed
-            error = _error(cell)
+            error = first_error(cell)
             if error is not None or not observed:
                 why = f"{error.ename}: {error.evalue}" if error is not None else "no observation"
                 return self._decide(cell, resources, FAILED, why)
@@ -128,7 +137,7 @@ class GuardedExecute(ExecuteSurvivingCrashes):
         if difference is not None and (label := verdict.not_plain(self.reference.get(grade_id), observed)):
             self.review.append(f"{grade_id}: scores 0, {label} is not plain data (a subclass, a proxy or another "
                                "object in place of the tensor, number or list the test expects)")
-        if difference is None and _error(cell) is not None:
+        if difference is None and first_error(cell) is not None:
             difference = ("il test ha sollevato un errore dopo le sue verifiche / "
                           "the test raised an error after its checks")
         return self._decide(cell, resources, PASSED if difference is None else FAILED, difference or "")
@@ -236,10 +245,6 @@ def verify(line, key):
 
 def _graded_test(cell):
     return cell.cell_type == "code" and bool(cell.metadata.get("nbgrader", {}).get("grade"))
-
-
-def _error(cell):
-    return next((output for output in cell.outputs if output.output_type == "error"), None)
 
 
 def unanswered(nb, source_nb, release_nb):
