@@ -4,8 +4,10 @@
     corso build                build release/, solutions/ and notebooks/ from source/
     corso build --check        exit 1, naming each stale generated file, if the build would change anything
     corso grade LESSON SUBMISSIONS [--jobs N] [--workdir grading] [--db URL] [--timeout S] [--no-sandbox]
+                               [--profile]
                                autograde a folder, zip or LMS download of submissions, each in a sandbox:
-                               feedback, grades CSV (and the LMS's files), summary
+                               feedback, grades CSV (and the LMS's files), summary (--profile: and where the
+                               time went)
     corso feedback LESSON [--workdir grading] [--db URL]
                                make every student's feedback page again from the gradebook (after grading
                                written answers in the formgrader)
@@ -49,6 +51,9 @@ def parser():
     grade_parser.add_argument("--workdir", type=Path, help="the grading folder (default: grading/)")
     grade_parser.add_argument("--db", help="gradebook database URL (default: SQLite in the grading folder)")
     grade_parser.add_argument("--timeout", type=int, help="seconds a cell may run (default: nbgrader_config.py)")
+    grade_parser.add_argument("--profile", action="store_true",
+                              help="print where the time went (each stage of a submission, CPU time by process) "
+                                   "and write it to profile-LESSON.json in the grading folder")
     grade_parser.add_argument("--no-sandbox", action="store_true",
                               help="run student code without the sandbox (it runs as you: only for trusted work)")
     feedback_parser = verbs.add_parser("feedback", help="make the feedback pages again from the gradebook")
@@ -101,13 +106,16 @@ def run_grade(args):
 
     from corso.course import course_root, find_lesson
     from corso.grading import grade_class
+    from corso.grading.profile import Profile, table
     from corso.grading.report import summary
     root = course_root(args.root)
-    report = grade_class(root, find_lesson(root, args.lesson), args.submissions, args.workdir or root / "grading",
-                         db_url=args.db, jobs=args.jobs, timeout=args.timeout, sandbox=not args.no_sandbox,
-                         cluster=args.cluster,
+    lesson, workdir, profile = find_lesson(root, args.lesson), args.workdir or root / "grading", Profile()
+    report = grade_class(root, lesson, args.submissions, workdir, db_url=args.db, jobs=args.jobs,
+                         timeout=args.timeout, sandbox=not args.no_sandbox, cluster=args.cluster, profile=profile,
                          progress=lambda total: tqdm(total=total, unit="submission", file=sys.stderr))
     print(summary(report))
+    if args.profile:
+        print(table(profile.write(Path(workdir, f"profile-{lesson.id}.json"))))
     return 0
 
 

@@ -31,8 +31,9 @@ class Interrupted(KeyboardInterrupt):
 
 
 def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, timeout=None, progress=None,
-                sandbox=True, cluster=None):
-    """Grade every submission of ``lesson`` found in ``submissions``; see the module's docstring."""
+                sandbox=True, cluster=None, profile=None):
+    """Grade every submission of ``lesson`` found in ``submissions``; see the module's docstring. ``profile``
+    (a corso.grading.profile.Profile) receives the times of the run."""
     import os
     from pathlib import Path
 
@@ -41,10 +42,12 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
     from corso.course import GradingCourse
     from corso.data import DATA_DIR, prepare_mnist
     from corso.grading import collect, inspect, record, report, run
+    from corso.grading.profile import Profile
     from corso.grading.sandbox import SandboxUnavailable, check_available
     from corso.grading.verdict import make_reference
 
     settings = {"timeout": timeout, "sandbox": sandbox}
+    profile = profile or Profile()
     if cluster:  # the scheduler and its workers first: a cluster that cannot grade says so before any work
         from corso.grading import cluster as dask_cluster
         client = dask_cluster.connect(cluster, lesson, settings)
@@ -64,11 +67,13 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
     if not cluster:  # a cluster's workers observe the reference solution themselves
         make_reference(template, lesson)
     release_nb = nbformat.read(template.workdir / "release" / lesson.id / f"{lesson.slug}.ipynb", as_version=4)
-    collected, ignored, layout = collect.collect(submissions, lesson, work)
+    with profile.stage("collect and screen the submissions (this process)"):
+        collected, ignored, layout = collect.collect(submissions, lesson, work)
     resume = record.Resume(course, lesson, {"timeout": course.config.Execute.timeout, "sandbox": sandbox})
     todo, resumed = {}, 0
     for submission in collected:
-        nb = inspect.inspect(submission, release_nb) if submission.notebook else None
+        with profile.stage("collect and screen the submissions (this process)"):
+            nb = inspect.inspect(submission, release_nb) if submission.notebook else None
         if nb is None:
             continue
         key = resume.key(submission.notebook)
@@ -91,7 +96,9 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
     def finish(student, result):
         finished.append(student)
         submission, key = todo[student]
-        problems = record.record(course, lesson, student, result)
+        profile.submission(student, result.get("seconds", {}))
+        with profile.stage("record into the gradebook (this process)"):
+            problems = record.record(course, lesson, student, result)
         submission.problems.extend(problems)
         if "error" not in result:
             resume.save(student, key, problems)
@@ -103,6 +110,7 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
                              progress, abort=workers.stop)
     except KeyboardInterrupt:
         raise Interrupted(resumed + len(finished), len(todo) + resumed, course.workdir) from None
+    profile.zygotes_cpu = getattr(workers, "zygotes_cpu", 0.0)
     for submission in collected:
         submission.scores = course.scores(lesson, submission.student)
     max_points = {cell.metadata["nbgrader"]["grade_id"]: cell.metadata["nbgrader"]["points"]

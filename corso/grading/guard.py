@@ -26,8 +26,12 @@ functions) and blocks signals while it runs, so no student frame ever sees it on
 This file runs inside the sandbox; it imports nothing from the course.
 """
 
+import ctypes
+import json
 import os
+import select
 import signal
+import socket
 import sys
 import types
 
@@ -52,11 +56,16 @@ SYS_HOOKS = ("displayhook", "excepthook", "audit", "addaudithook", "settrace", "
 
 def main():
     _not_dumpable()
+    if sys.argv[1] == "--zygote":
+        _namespaces_work()
     _warm_up()
     from ipykernel.kernelapp import IPKernelApp
-    app = IPKernelApp.instance()
-    app.initialize(sys.argv[3:])
-    _watch_with_key(app, int(sys.argv[1]), int(sys.argv[2]))
+    if sys.argv[1] == "--zygote":
+        app = _serve(socket.socket(fileno=int(sys.argv[2])))  # returns only in a kernel's process
+    else:
+        app = IPKernelApp.instance()
+        app.initialize(sys.argv[3:])
+        _watch_with_key(app, int(sys.argv[1]), int(sys.argv[2]))
     app.start()  # this frame, under every cell the kernel runs, holds neither the key nor the report pipe
 
 
@@ -97,9 +106,160 @@ def _warm_up():
     torch.save({"model": model, "state": model.state_dict(), "tensor": torch.zeros(1)}, io.BytesIO())
 
 
-def _not_dumpable():
-    import ctypes
-    ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+def _not_dumpable(dumpable=0):
+    _LIBC.prctl(4, dumpable, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+
+
+# ---------------------------------------------------------------- the zygote: warmed once, a kernel per fork
+#
+#     python guard.py --zygote CONTROL_FD
+#
+# runs as PID 1 of a sandbox of its own (``sandbox.Zygote``), imports and warms up what the lessons use once,
+# and then forks one kernel per request received on CONTROL_FD (a SOCK_SEQPACKET socket of the grader's), one
+# at a time. No student code ever runs in the zygote. A request is JSON (the kernel's connection file, the
+# guard's key, the limits of /tmp) with three descriptors: the kernel's lifeline (a socket of the grading
+# process), the guard's report pipe and the kernel's output pipe. The forked kernel makes its own sandbox inside
+# the zygote's before any student code: a new user namespace and, owned by it, new mount, network, IPC and UTS
+# namespaces, a fresh /tmp and socket folder (the zygote's and any earlier kernel's are out of reach), every
+# descriptor but its own closed, the socket folder read-only once bound, every capability dropped. It reports
+# "ready" on its lifeline (the grading process reads its PID there, as the kernel translates it), waits for
+# "go" (the grader has opened its socket folder), and only then becomes non-dumpable and runs cells. When the
+# kernel exits or its lifeline closes (the grading process ended, however it ended), the zygote kills every
+# other process of its PID namespace (all of them the kernel's: the zygote is their init, which they cannot
+# signal, trace or read, since it handles no signal and is not dumpable) and reaps them, and only then forks
+# the next kernel.
+
+CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS = (0x10000000, 0x00020000, 0x40000000,
+                                                                       0x08000000, 0x04000000)
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+PR_CAPBSET_DROP, PR_CAP_AMBIENT = 24, 47
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def _call(result, what):
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
+def _namespaces_work():
+    """Exit with the reason unless a child of this process can make the namespaces a kernel needs."""
+    child = os.fork()
+    if child == 0:
+        try:
+            _own_namespaces()
+            os._exit(0)
+        except OSError as error:
+            print(f"no pooled kernels here: {error}", file=sys.stderr, flush=True)
+            os._exit(1)
+    if os.waitpid(child, 0)[1] != 0:
+        sys.exit(3)
+
+
+def _own_namespaces():
+    """A new user namespace (this user mapped to itself) and, owned by it, new mount, network, IPC and UTS
+    namespaces."""
+    uid, gid = os.getuid(), os.getgid()
+    _call(_LIBC.unshare(CLONE_NEWUSER), "a new user namespace")
+    _not_dumpable(1)  # a non-dumpable process cannot write its own maps (its /proc files are root's)
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as file:
+            file.write(text)
+    _not_dumpable()
+    _call(_LIBC.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS),
+          "new mount, network, IPC and UTS namespaces")
+
+
+def _serve(control):
+    """Fork a kernel for each request, one at a time; return only in a kernel's process (its IPKernelApp)."""
+    if os.getpid() != 1:
+        sys.exit("the zygote must be its sandbox's PID 1")
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # PID 1 gets no signal it does not handle from its namespace
+    print("ready", flush=True)
+    while True:
+        message, fds, _flags, _address = socket.recv_fds(control, 1 << 16, 3)
+        if not message:
+            os._exit(0)  # the grader closed the pool
+        request = json.loads(message)
+        lifeline, report_fd, output_fd = fds
+        kernel = os.fork()
+        if kernel == 0:
+            try:
+                control.close()
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                for fd in (1, 2):
+                    os.dup2(output_fd, fd)
+                _own_namespaces()
+                return _become_kernel(request, lifeline, report_fd)
+            except BaseException as error:  # noqa: BLE001 (said on the kernel's output; its lifeline closes)
+                os.write(2, f"the pooled kernel did not start: {error!r}\n".encode())
+                os._exit(1)
+        for fd in (report_fd, output_fd):
+            os.close(fd)
+        _outlive(kernel, lifeline)
+        os.close(lifeline)
+
+
+def _outlive(kernel, lifeline):
+    """Wait until the kernel exits or its lifeline closes; then kill every other process and reap them all."""
+    watcher = select.poll()
+    watcher.register(lifeline, select.POLLRDHUP)
+    process = os.pidfd_open(kernel)
+    watcher.register(process, select.POLLIN)
+    watcher.poll()
+    os.close(process)
+    os.kill(-1, signal.SIGKILL)  # every process of the namespace but this one: the kernel's, all of them
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+def _become_kernel(request, lifeline, report_fd):
+    """In the forked kernel, in its namespaces: its own /tmp and socket folder, every other descriptor closed,
+    its IPKernelApp bound, sealed and watched."""
+    from ipykernel.kernelapp import IPKernelApp
+    lifeline = socket.socket(fileno=lifeline)
+    keep = {0, 1, 2, report_fd, lifeline.fileno()}
+    for name in os.listdir("/proc/self/fd"):
+        if int(name) not in keep:
+            try:
+                os.close(int(name))
+            except OSError:
+                pass  # the listing's own descriptor
+    limits, sockets = request["limits"], request["sockets"]
+    _call(_LIBC.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={limits['disk_bytes']},"
+                      f"nr_inodes={limits['files']}".encode()), "a fresh /tmp")
+    _call(_LIBC.mount(b"tmpfs", sockets.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                      f"mode=0755,size={request['sockets_bytes']}".encode()), "a fresh socket folder")
+    connection = os.path.join(sockets, "connection.json")
+    with open(connection, "w") as file:
+        json.dump(request["connection"], file)
+    os.chmod(connection, 0o444)
+    os.chdir("/tmp")
+    app = IPKernelApp.instance()
+    app.initialize(["-f", connection])
+    _call(_LIBC.mount(b"none", sockets.encode(), None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                      None), "the socket folder read-only")
+    _drop_capabilities()
+    _not_dumpable(1)  # the grader opens the socket folder through /proc/PID/root
+    lifeline.sendall(b"ready")
+    if lifeline.recv(2) != b"go":
+        os._exit(1)
+    _not_dumpable()
+    lifeline.close()
+    watch(app, bytes.fromhex(request["key"]), report_fd)
+    return app
+
+
+def _drop_capabilities():
+    """Every capability the new user namespace gave, gone (and no way to get them back by exec)."""
+    for number in range(64):
+        _LIBC.prctl(PR_CAPBSET_DROP, number, 0, 0, 0)
+    _LIBC.prctl(PR_CAP_AMBIENT, 4, 0, 0, 0)  # PR_CAP_AMBIENT_CLEAR_ALL
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    _call(_LIBC.capset(header, (ctypes.c_uint32 * 6)()), "dropping the capabilities")
 
 
 def watch(app, key, report_fd):

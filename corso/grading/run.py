@@ -25,7 +25,9 @@ import builtins
 import contextlib
 import multiprocessing
 import os
+import queue
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -35,7 +37,7 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_output
-from traitlets import Bool, Unicode
+from traitlets import Bool, Int, Unicode
 
 from corso.grading import sandbox, verdict
 from corso.grading.outcomes import (
@@ -63,23 +65,52 @@ class GuardedExecute(ExecuteSurvivingCrashes):
         config=True)
     sandboxed = Bool(True, help="run the kernel in the sandbox, watched by the guard (False: --no-sandbox)").tag(
         config=True)
+    zygote_fd = Int(-1, help="a sandbox.Zygote's control socket: the kernel is forked there (-1: started for "
+                             "this notebook)").tag(config=True)
     making_reference = False  # True for the reference run: its observations are recorded, not judged
 
     def preprocess(self, nb, resources=None, km=None):
         from corso.data import DATA_DIR
         if self.sandboxed:
             self.kernel_name = sandbox.KERNEL_NAME
-            self.kernel_manager_class = sandbox.kernel_manager(self.data_dir or DATA_DIR)
+            self.kernel_manager_class = sandbox.kernel_manager(self.data_dir or DATA_DIR, zygote_fd=self.zygote_fd)
         source = nbformat.read(lesson_source(self.config, resources), as_version=4)
         self.bindings = module_bindings(source)
         self.reference = None if self.making_reference else self._reference(resources)
         self.unanswered = set() if self.making_reference else unanswered(nb, source, self._release(resources))
-        self.review, self.observations, self.verdicts, self.observing_seconds = [], {}, {}, 0.0
+        self.shutdown_kernel = "immediate"  # its sandbox goes with it: nothing to wait for
+        self.review, self.observations, self.verdicts = [], {}, {}
+        self.seconds = dict.fromkeys(STAGES, 0.0)
         nb.metadata.pop("corso", None)  # only this step writes there
-        nb, resources = super().preprocess(nb, resources, km)
+        with self._timed("execution, in all"):
+            nb, resources = super().preprocess(nb, resources, km)
         nb.metadata["corso"] = {"review": self.review, "verdicts": self.verdicts,
-                                "observing_seconds": round(self.observing_seconds, 4)}
+                                "seconds": {stage: round(value, 4) for stage, value in self.seconds.items()}}
         return nb, resources
+
+    @contextlib.contextmanager
+    def _timed(self, stage):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - started
+
+    # nbconvert's ExecutePreprocessor runs these three (nbclient's synchronous forms) around the cells
+    def start_new_kernel(self, **kwargs):
+        with self._timed("kernel start"):
+            return super().start_new_kernel(**kwargs)
+
+    def start_new_kernel_client(self):
+        with self._timed("kernel start"):
+            return super().start_new_kernel_client()
+
+    def _cleanup_kernel(self):
+        process = getattr(self.km and self.km.provisioner, "process", None)
+        if isinstance(process, sandbox.PooledKernel):
+            self.seconds["kernel CPU"] = process.cpu_seconds()
+        with self._timed("kernel shutdown"):
+            return super()._cleanup_kernel()
 
     def kept_in_history(self, cell):
         return not _graded_test(cell)
@@ -92,7 +123,8 @@ class GuardedExecute(ExecuteSurvivingCrashes):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         self._timed_out = False
         if not _graded_test(cell):
-            cell, resources = super().preprocess_cell(cell, resources, index)
+            with self._timed("answer and lesson cells"):
+                cell, resources = super().preprocess_cell(cell, resources, index)
             if grade_id in self.unanswered:
                 self.verdicts[grade_id] = {"status": NOT_ANSWERED, "message": ""}
             elif grade_id and cell.cell_type == "code":
@@ -110,7 +142,8 @@ class GuardedExecute(ExecuteSurvivingCrashes):
         except SyntaxError:  # the gradebook's test cell always parses; keep nbgrader's verdict on it
             pass
         try:
-            cell, resources = super().preprocess_cell(cell, resources, index)
+            with self._timed("test cells"):
+                cell, resources = super().preprocess_cell(cell, resources, index)
         finally:
             cell.source = source
         if self._kernel_died:
@@ -131,9 +164,8 @@ class GuardedExecute(ExecuteSurvivingCrashes):
                 why = f"{error.ename}: {error.evalue}" if error is not None else "no observation"
                 return self._decide(cell, resources, FAILED, why)
             return self._decide(cell, resources, PASSED, "")
-        started = time.perf_counter()
-        difference = verdict.judge(self.reference.get(grade_id), observed)
-        self.observing_seconds += time.perf_counter() - started
+        with self._timed("observations and comparisons"):
+            difference = verdict.judge(self.reference.get(grade_id), observed)
         if difference is not None and (label := verdict.not_plain(self.reference.get(grade_id), observed)):
             self.review.append(f"{grade_id}: scores 0, {label} is not plain data (a subclass, a proxy or another "
                                "object in place of the tensor, number or list the test expects)")
@@ -165,11 +197,8 @@ class GuardedExecute(ExecuteSurvivingCrashes):
 
     def _observed(self):
         """The observations the kernel reports (see verdict.DRAIN), or None when it reports none readable."""
-        started = time.perf_counter()
-        try:
+        with self._timed("observations and comparisons"):
             return self._drain()
-        finally:
-            self.observing_seconds += time.perf_counter() - started
 
     def _drain(self):
         try:
@@ -182,6 +211,10 @@ class GuardedExecute(ExecuteSurvivingCrashes):
 
     def _check(self, names):
         """Ask the guard, with a fresh nonce, what changed; return the changes (or why there is no answer)."""
+        with self._timed("guard checks"):
+            return self._ask_guard(names)
+
+    def _ask_guard(self, names):
         nonce = secrets.token_hex(16)
         code = f"__import__('sys').audit('corso.check', {nonce!r}, {tuple(self.bindings)!r}, {tuple(names)!r})"
         try:
@@ -226,6 +259,10 @@ class GuardedExecute(ExecuteSurvivingCrashes):
         path = Path(coursedir.format_path(coursedir.release_directory, ".", info["assignment"]),
                     f"{info['notebook']}.ipynb")
         return nbformat.read(path, as_version=4)
+
+# The stages of a submission's execution timed in ``corso.seconds`` (see corso.grading.profile).
+STAGES = ("kernel start", "answer and lesson cells", "test cells", "guard checks", "observations and comparisons",
+          "kernel shutdown", "execution, in all")
 
 REVIEW_MESSAGE = ("il kernel è stato modificato prima o durante questo test: 0 punti, da rivedere / "
                   "the kernel was changed before or during this test: 0 points, to be reviewed")
@@ -292,8 +329,11 @@ def grade_submission(course, lesson, student):
     Returns {"graded": the autograded notebook (JSON text), "feedback": the page (HTML), "review": [...]}
     or {"error": a one-line reason}."""
     try:
+        started = time.perf_counter()
         course.autograde(lesson, student)
+        graded_at = time.perf_counter()
         course.feedback(lesson, student)
+        finished = time.perf_counter()
     except Exception as error:  # any failure is reported for this submission alone
         lines = [line.strip() for line in str(error).splitlines() if line.strip()]
         exceptions = [line for line in lines if re.match(r"[\w.]+(Error|Exception): ", line)]
@@ -301,8 +341,11 @@ def grade_submission(course, lesson, student):
     graded = course.workdir / "autograded" / student / lesson.id / f"{lesson.slug}.ipynb"
     feedback = course.workdir / "feedback" / student / lesson.id / f"{lesson.slug}.html"
     text = graded.read_text()
-    return {"graded": text, "feedback": feedback.read_text(),
-            "review": nbformat.reads(text, as_version=4).metadata.get("corso", {}).get("review", [])}
+    corso = nbformat.reads(text, as_version=4).metadata.get("corso", {})
+    seconds = corso.get("seconds", {})
+    seconds["nbgrader's autograde around the execution"] = graded_at - started - seconds["execution, in all"]
+    seconds["feedback page"] = finished - graded_at
+    return {"graded": text, "feedback": feedback.read_text(), "review": corso.get("review", []), "seconds": seconds}
 
 
 class Workers:
@@ -320,7 +363,13 @@ class Workers:
     def __init__(self, template, settings, lesson, limit, jobs=1):
         self.template, self.settings, self.lesson, self.limit = Path(template), settings, lesson, limit
         self.running = set()
-        self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        jobs = max(1, jobs)
+        self.pool = ThreadPoolExecutor(max_workers=jobs)
+        self.zygotes = queue.SimpleQueue()  # one a job: each forks the kernels of the submissions it is given
+        self.unpooled = None  # why kernels are not forked from a zygote, if they are not
+        self.zygotes_cpu = 0.0  # the CPU time of the zygotes closed so far
+        for slot in range(jobs):
+            self.zygotes.put(sandbox.Zygote(self._data_dir(), slot=slot) if settings.get("sandbox", True) else None)
 
     def submit(self, student, submitted):
         """Start grading ``student``'s submission (the folder ``submitted``); a future of its result."""
@@ -328,13 +377,16 @@ class Workers:
 
     def grade(self, student, submitted):
         """Grade one submission in a private copy of the template; return its result (see grade_submission)."""
+        started = time.perf_counter()
         private = self.template.parent / "students" / student
         shutil.rmtree(private, ignore_errors=True)
         shutil.copytree(self.template, private)
         shutil.copytree(submitted, private / "submitted" / student)
+        copied = time.perf_counter() - started
         receiving, sending = self.context.Pipe(duplex=False)
-        process = self.context.Process(target=_worker, args=(sending, str(private), self.settings,
-                                                               self.lesson.root, self.lesson.id, student))
+        zygote = self._take_zygote()
+        process = self.context.Process(target=_worker, args=(sending, str(private), self.settings, self.lesson.root,
+                                                               self.lesson.id, student, zygote and zygote.control))
         process.start()
         sending.close()
         self.running.add(process)
@@ -342,13 +394,32 @@ class Workers:
             result = receiving.recv() if receiving.poll(self.limit) else None
             if result is None and process.is_alive():
                 return {"error": f"the grading process ran past {self.limit} s and was stopped"}
+            if result and "seconds" in result:
+                result["seconds"]["private copy of the course"] = copied
+                result["seconds"]["grading process, in all"] = time.perf_counter() - started
             return result or {"error": f"the grading process exited with {process.exitcode}"}
         except EOFError:
             return {"error": f"the grading process exited with {process.exitcode}"}
         finally:
-            self.kill(process)
+            self.kill(process)  # its kernel's lifeline closes with it: the zygote kills the kernel
             self.running.discard(process)
+            self.zygotes.put(zygote)
             shutil.rmtree(private, ignore_errors=True)
+
+    def _take_zygote(self):
+        """A free zygote, warm; None when kernels are started for each submission (no sandbox, or a zygote that
+        could not start: then this slot starts them, and ``unpooled`` says why)."""
+        zygote = self.zygotes.get()
+        if zygote is None or zygote.ready():
+            return zygote
+        self.unpooled = zygote.why
+        zygote.close()
+        return None
+
+    def _data_dir(self):
+        from corso.course import load_config
+        from corso.data import DATA_DIR
+        return load_config(self.lesson.root).GuardedExecute.get("data_dir") or DATA_DIR
 
     @staticmethod
     def kill(process):
@@ -362,16 +433,25 @@ class Workers:
         self.pool.shutdown(wait=False, cancel_futures=True)
         for process in list(self.running):
             self.kill(process)
+        self.close_zygotes()
+
+    def close_zygotes(self):
+        while not self.zygotes.empty():
+            if zygote := self.zygotes.get():
+                self.zygotes_cpu += zygote.cpu_seconds()
+                zygote.close()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.pool.shutdown()
+        self.close_zygotes()
 
 
-def _worker(sending, private, course_settings, root, lesson_id, student):
-    """The grading process of one submission: its output goes to ``log.txt``, its result to the pipe."""
+def _worker(sending, private, course_settings, root, lesson_id, student, zygote=None):
+    """The grading process of one submission: its output goes to ``log.txt``, its result to the pipe; its
+    kernel is forked by ``zygote`` (a Zygote's control socket) when there is one."""
     os.setsid()  # a process group of its own: stopping it stops the sandbox too
     _die_with_parent()  # the forkserver, which ends with the program (or the cluster worker) that started it
     log = os.open(Path(private, "log.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -380,7 +460,13 @@ def _worker(sending, private, course_settings, root, lesson_id, student):
     from corso.course import GradingCourse
     from corso.lessons import Lesson
     course = GradingCourse(root, private, **course_settings)
-    sending.send(grade_submission(course, Lesson(Path(root), lesson_id), student))
+    if zygote is not None:
+        course.config.GuardedExecute.zygote_fd = zygote.fileno()
+    result = grade_submission(course, Lesson(Path(root), lesson_id), student)
+    if "seconds" in result:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        result["seconds"]["grading process CPU"] = used.ru_utime + used.ru_stime
+    sending.send(result)
     sending.close()
 
 

@@ -27,7 +27,9 @@ import asyncio
 import json
 import os
 import secrets
+import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -40,7 +42,7 @@ from pathlib import Path
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
-from traitlets import Dict, Unicode
+from traitlets import Dict, Int, Unicode
 
 KERNEL_NAME = "corso-sandbox"
 GUARD = Path(__file__).resolve().with_name("guard.py")
@@ -80,11 +82,12 @@ def read_only_paths(data_dir):
     return sorted(path for path in paths if path.exists())
 
 
-def bwrap_command(kernel_cmd, data_dir, limits, uid=None, connection_fd=None, info_fd=None):
+def bwrap_command(kernel_cmd, data_dir, limits, uid=None, connection_fd=None, info_fd=None, as_pid_1=False):
     """The command that runs ``kernel_cmd`` in the sandbox.
 
     ``connection_fd``: a descriptor to read the kernel's connection file from (into ``SOCKETS``);
-    ``info_fd``: where bubblewrap writes, as JSON, the PID of the sandbox's first process (``child-pid``)."""
+    ``info_fd``: where bubblewrap writes, as JSON, the PID of the sandbox's first process (``child-pid``);
+    ``as_pid_1``: the command is the init of the sandbox's PID namespace (it reaps its orphans)."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
@@ -93,6 +96,8 @@ def bwrap_command(kernel_cmd, data_dir, limits, uid=None, connection_fd=None, in
                "--unsetenv", "JPY_PARENT_PID"]  # ipykernel watches that PID, which the PID namespace hides
     if uid is None:
         command.append("--unshare-user")
+    if as_pid_1:
+        command.append("--as-pid-1")
     if info_fd is not None:
         command += ["--info-fd", str(info_fd)]
     command += ["--size", str(limits.disk_bytes), "--perms", "1777", "--tmpfs", "/tmp"]  # before what lies in it
@@ -255,9 +260,100 @@ def _seal_probe(process, info_read, limits):
         seal_sandbox(pid, limits)
 
 
-def _sandbox_uid():
-    """As root, an unprivileged user of its own for each grading process (its process count is its own)."""
-    return 60000 + os.getpid() % 5000 if os.geteuid() == 0 else None
+def _sandbox_uid(slot=0):
+    """As root, an unprivileged user of its own for each grading process or zygote (its process count is its
+    own)."""
+    return 60000 + (os.getpid() + slot) % 5000 if os.geteuid() == 0 else None
+
+
+class Zygote:
+    """A sandbox that has imported and warmed up what the lessons use once, and forks the kernels of one grading
+    slot from there, one at a time, each in a sandbox of its own made inside this one (see ``guard.py``): a
+    kernel costs a fork instead of a Python that imports torch. Nothing of a kernel outlives it; the zygote
+    runs no student code."""
+
+    def __init__(self, data_dir, limits=Limits(), slot=0):
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        command = [sys.executable, "-P", str(GUARD), "--zygote", str(theirs.fileno())]
+        self.process = subprocess.Popen(bwrap_command(command, data_dir, limits, _sandbox_uid(slot + 1),
+                                                      as_pid_1=True),
+                                        pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        env=kernel_environment(data_dir), cwd="/")
+        theirs.close()
+        self.warm, self.why = None, ""
+
+    def ready(self):
+        """Whether it forks kernels (waiting for its warm-up the first time); if not, ``why`` says why."""
+        if self.warm is None:
+            said, line = [], None
+            while line != b"ready\n" and (line := self.process.stdout.readline()):
+                said = (said + [line.decode(errors="replace").strip()])[-3:]
+            self.warm = self.process.poll() is None and line == b"ready\n"
+            self.why = " ".join(said)[-300:] or f"exit {self.process.wait()}"
+        return self.warm and self.process.poll() is None
+
+    def cpu_seconds(self):
+        """The CPU time the zygote (bubblewrap's child) has used so far: its imports and warm-up, its forks."""
+        try:
+            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        except OSError:
+            return 0.0
+        return sum(cpu_seconds(int(child)) for child in children)
+
+    def close(self):
+        self.control.close()
+        self.process.kill()
+        self.process.wait()
+        self.process.stdout.close()
+
+
+def cpu_seconds(pid):
+    """The CPU time process ``pid`` has used so far (utime + stime in /proc/PID/stat), 0.0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class PooledKernel:
+    """A kernel that a zygote forked, with the methods of ``subprocess.Popen`` that jupyter_client's provisioner
+    uses. It is not this process's child: it is watched through a pidfd, and closing its lifeline makes the
+    zygote kill it."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid, lifeline):
+        self.pid, self.lifeline = pid, lifeline
+        self.pidfd = os.pidfd_open(pid)
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is None and select.select([self.pidfd], [], [], 0)[0]:
+            self.returncode = -signal.SIGKILL  # its status goes to the zygote
+            self.lifeline.close()
+        return self.returncode
+
+    def wait(self, timeout=None):
+        select.select([self.pidfd], [], [], timeout)
+        return self.poll()
+
+    def send_signal(self, signum):
+        if self.poll() is None:
+            signal.pidfd_send_signal(self.pidfd, signum)
+
+    def cpu_seconds(self):
+        return cpu_seconds(self.pid)
+
+    def kill(self):
+        self.lifeline.close()
+        try:
+            self.send_signal(signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    terminate = kill
 
 
 class SandboxProvisioner(LocalProvisioner):
@@ -269,6 +365,8 @@ class SandboxProvisioner(LocalProvisioner):
 
     data_dir = Unicode(help="the course's data folder, bound read-only").tag(config=True)
     limits = Dict(help="the fields of Limits").tag(config=True)
+    zygote_fd = Int(-1, help="a Zygote's control socket: the kernel is forked there (-1: a sandbox of its own)").tag(
+        config=True)
     folder = None  # the connection file's, on the host, the grader's alone; removed once the kernel runs
     reports = None
     channel_closed = False
@@ -282,10 +380,12 @@ class SandboxProvisioner(LocalProvisioner):
         km.connection_file = str(self.folder / "connection.json")
         kwargs = await super().pre_launch(**kwargs)
         self.report_read, self.report_write = os.pipe()
+        self.output_read, self.output_write = os.pipe()
+        if self.zygote_fd >= 0:
+            return kwargs  # the zygote forks the kernel: launch_kernel
         self.key_read = _pipe_holding(self.key)
         self.connection_read = _pipe_holding(Path(km.connection_file).read_bytes())
         self.info_read, self.info_write = os.pipe()
-        self.output_read, self.output_write = os.pipe()
         launcher = kwargs["cmd"]  # python -m ipykernel_launcher -f CONNECTION [extra arguments]
         arguments = [str(SOCKETS / "connection.json") if argument == km.connection_file else argument
                      for argument in launcher[3:]]
@@ -298,6 +398,8 @@ class SandboxProvisioner(LocalProvisioner):
         return kwargs
 
     async def launch_kernel(self, cmd, **kwargs):
+        if self.zygote_fd >= 0:
+            return await asyncio.get_running_loop().run_in_executor(None, self._fork_from_zygote)
         passed = (self.report_write, self.key_read, self.connection_read, self.info_write)
         kwargs.update(pass_fds=passed, stdout=self.output_write, stderr=subprocess.STDOUT)
         try:
@@ -324,6 +426,42 @@ class SandboxProvisioner(LocalProvisioner):
         await super().post_launch(**kwargs)
         shutil.rmtree(self.folder, ignore_errors=True)
 
+    def _fork_from_zygote(self):
+        """Ask the zygote for a kernel; once it is ready, open its socket folder (it must be read-only) and let
+        it go on. Its connection info, with the sockets reached through that folder."""
+        lifeline, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        lifeline.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        request = {"connection": json.loads(Path(self.parent.connection_file).read_text()), "key": self.key.hex(),
+                   "limits": self.limits, "sockets": str(SOCKETS), "sockets_bytes": SOCKETS_BYTES}
+        try:
+            with socket.socket(fileno=os.dup(self.zygote_fd)) as control:
+                socket.send_fds(control, [json.dumps(request).encode()],
+                                [theirs.fileno(), self.report_write, self.output_write])
+        finally:
+            for fd in (theirs.detach(), self.report_write, self.output_write):
+                os.close(fd)
+        self.reports, self.output = [], b""
+        threading.Thread(target=self._read_reports, daemon=True).start()
+        threading.Thread(target=self._read_output, daemon=True).start()
+        lifeline.settimeout(STARTUP_SECONDS)
+        try:
+            said, ancillary, _flags, _address = lifeline.recvmsg(8, socket.CMSG_SPACE(12))
+            if said != b"ready" or not ancillary:
+                raise OSError("no kernel")
+            pid = int.from_bytes(ancillary[0][2][:4], sys.byteorder)  # struct ucred: pid, uid, gid
+            self.process = PooledKernel(pid, lifeline)
+            self.folder_fd = os.open(f"/proc/{pid}/root{SOCKETS}", os.O_PATH | os.O_DIRECTORY)
+            if not os.statvfs(f"/proc/self/fd/{self.folder_fd}").f_flag & os.ST_RDONLY:
+                raise OSError(f"its socket folder {SOCKETS} is writable")
+            lifeline.sendall(b"go")
+        except OSError as error:
+            lifeline.close()
+            said = self.output.decode(errors="replace").strip().splitlines() or [str(error)]
+            raise SandboxUnavailable(f"the kernel did not start in the sandbox: {said[-1][:300]}") from None
+        self.pid = pid
+        self.parent.ip = self.connection_info["ip"] = f"/proc/self/fd/{self.folder_fd}/kernel"
+        return self.connection_info
+
     def _start_sealed(self, connection_info):
         """Wait for the kernel's sockets, then seal the sandbox; its root as the grader reaches it."""
         pid = sandbox_pid(self.info_read)
@@ -349,6 +487,9 @@ class SandboxProvisioner(LocalProvisioner):
 
     async def cleanup(self, restart=False):
         await super().cleanup(restart)
+        if getattr(self, "folder_fd", None) is not None:
+            os.close(self.folder_fd)
+            self.folder_fd = None
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -366,12 +507,13 @@ class SandboxKernelSpecs(KernelSpecManager):
 
     data_dir = None
     limits = None
+    zygote_fd = -1
 
     def get_kernel_spec(self, kernel_name):
         if kernel_name != KERNEL_NAME:
             raise SandboxUnavailable(f"grading runs only the sandboxed kernel, not {kernel_name!r}")
-        provisioner = {"provisioner_name": KERNEL_NAME,
-                       "config": {"data_dir": str(self.data_dir), "limits": asdict(self.limits)}}
+        provisioner = {"provisioner_name": KERNEL_NAME, "config": {
+            "data_dir": str(self.data_dir), "limits": asdict(self.limits), "zygote_fd": self.zygote_fd}}
         # interrupt_mode "message": a timed-out cell is interrupted by the kernel itself (a signal to the
         # process the grader started would reach bubblewrap, which dies, and the kernel with it)
         return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
@@ -379,10 +521,11 @@ class SandboxKernelSpecs(KernelSpecManager):
                           metadata={"kernel_provisioner": provisioner})
 
 
-def kernel_manager(data_dir, limits=Limits()):
-    """A KernelManager class whose kernels are sandboxed (nbclient makes one per notebook it executes)."""
+def kernel_manager(data_dir, limits=Limits(), zygote_fd=-1):
+    """A KernelManager class whose kernels are sandboxed (nbclient makes one per notebook it executes), each
+    in a sandbox of its own started for it, or forked by the Zygote whose control socket is ``zygote_fd``."""
     specs = SandboxKernelSpecs()
-    specs.data_dir, specs.limits = data_dir, limits
+    specs.data_dir, specs.limits, specs.zygote_fd = data_dir, limits, zygote_fd
 
     class SandboxKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
