@@ -33,7 +33,7 @@ c.Execute.timeout = 120
 # Grading: student code runs in the sandbox, each graded test checked by the kernel's guard (corso.grading),
 # and a kernel that dies does not abort the submission (the tests that ran keep their points) ...
 c.Autograde.autograde_preprocessors = [
-    "corso.grading.run.GuardedExecute",
+    "corso.grading.execute.GuardedExecute",
     *[p for p in Autograde.class_traits()["autograde_preprocessors"].default() if p is not Execute],
 ]
 # ... and the feedback students get back carries nothing the grading kernel printed, raised or named: each
@@ -43,8 +43,8 @@ c.Autograde.autograde_preprocessors = [
 # makes it: corso grade, or corso feedback after written answers were graded in the formgrader.
 c.GenerateFeedback.preprocessors = [
     "corso.grading.feedback.FeedbackSummary",
-    "corso.integrity.HideTestTracebacks",
-    "corso.integrity.ScrubHiddenTests",
+    "corso.grading.feedback.HideTestTracebacks",
+    "corso.grading.feedback.ScrubHiddenTests",
     *GenerateFeedback.class_traits()["preprocessors"].default(),
 ]
 c.HTMLExporter.sanitize_html = True

@@ -93,9 +93,50 @@ def a_class(lesson, folder, students):
 
 def corso_grade(lesson, handed_in, workdir, *options):
     """Seconds ``corso grade`` takes, as an instructor runs it."""
+    return corso_grade_measured(lesson, handed_in, workdir, *options)[0]
+
+
+def corso_grade_measured(lesson, handed_in, workdir, *options):
+    """(seconds, peak memory in bytes) of ``corso grade``: the memory is the largest sum, sampled every 0.2 s,
+    of the proportional set size (PSS: shared pages divided among their users) of every process of the run's
+    user and of the sandboxes' users."""
     start = time.perf_counter()
-    subprocess.run([Path(sys.executable).parent / "corso", "--root", ROOT, "grade", lesson.id, handed_in,
-                    "--workdir", workdir, *options], check=True, capture_output=True)
+    process = subprocess.Popen([Path(sys.executable).parent / "corso", "--root", ROOT, "grade", lesson.id,
+                                handed_in, "--workdir", workdir, *options],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    baseline, peak = memory_in_use(), 0
+    while process.poll() is None:
+        peak = max(peak, memory_in_use() - baseline)
+        time.sleep(0.2)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, process.args)
+    return time.perf_counter() - start, peak
+
+
+def memory_in_use():
+    """The PSS of every process of this machine, in bytes (what the run adds is this minus the value before)."""
+    total = 0
+    for rollup in Path("/proc").glob("[0-9]*/smaps_rollup"):
+        try:
+            total += next(int(line.split()[1]) for line in rollup.read_text().splitlines()
+                          if line.startswith("Pss:")) << 10
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total
+
+
+def sequential_nbgrader(lesson, handed_in, workdir):
+    """Seconds plain nbgrader takes to autograde the notebooks in ``handed_in``, one after the other, its
+    kernel's verdict as it comes (no sandbox, no guard, no comparison in the grader, no feedback)."""
+    start = time.perf_counter()
+    sequential = GradingCourse(ROOT, workdir, sandbox=False)
+    sequential.config.Autograde.autograde_preprocessors = [
+        "corso.grading.execute.ExecuteSurvivingCrashes" if step == "corso.grading.execute.GuardedExecute" else step
+        for step in sequential.config.Autograde.autograde_preprocessors]
+    sequential.add_lesson(lesson)
+    for notebook in sorted(handed_in.iterdir()):
+        sequential.submit(lesson, notebook.stem, notebook)
+        sequential.autograde(lesson, notebook.stem)
     return time.perf_counter() - start
 
 
@@ -104,21 +145,13 @@ def grading_rows(reps, students=40):
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         handed_in = a_class(lesson, scratch / "submissions", students)
-        start = time.perf_counter()
-        sequential = GradingCourse(ROOT, scratch / "sequential", sandbox=False)
-        sequential.config.Autograde.autograde_preprocessors = [  # nbgrader as it comes: the kernel's verdict
-            "corso.integrity.ExecuteSurvivingCrashes" if step == "corso.grading.run.GuardedExecute" else step
-            for step in sequential.config.Autograde.autograde_preprocessors]
-        sequential.add_lesson(lesson)
-        for notebook in sorted(handed_in.iterdir()):
-            sequential.submit(lesson, notebook.stem, notebook)
-            sequential.autograde(lesson, notebook.stem)
-        baseline = time.perf_counter() - start
-        ours = {bool(flags): corso_grade(lesson, handed_in, scratch / f"parallel{len(flags)}", *flags)
-                for flags in ([], ["--no-sandbox"])}
-        observing = statistics.median(
-            json.loads(graded.read_text())["metadata"]["corso"]["observing_seconds"]
-            for graded in (scratch / "parallel0" / "autograded").glob(f"*/{lesson.id}/{lesson.slug}.ipynb"))
+        baseline = sequential_nbgrader(lesson, handed_in, scratch / "sequential")
+        pooled, peak = corso_grade_measured(lesson, handed_in, scratch / "pooled", "--profile")
+        ours = {"pool": pooled}
+        for name, flags in {"no pool": ["--no-pool"], "--jobs 1": ["--jobs", "1"],
+                            "--no-sandbox": ["--no-sandbox"]}.items():
+            ours[name] = corso_grade(lesson, handed_in, scratch / name.strip("-").replace(" ", "-"), *flags)
+        profile = json.loads((scratch / "pooled" / f"profile-{lesson.id}.json").read_text())
         reference = GradingCourse(ROOT, scratch / "reference")
         reference.add_lesson(lesson)
         reference_seconds = make_reference(reference, lesson)
@@ -132,19 +165,39 @@ def grading_rows(reps, students=40):
             one[sandbox], _, n_one = timed(lambda course=course: course.autograde(lesson, "solved"), reps)
         check, _, n = timed(lambda: self_check(ROOT, solved), reps)
     jobs = os.cpu_count()
-    return [row(f"autograde {students} submissions of 01-tensors, sandboxed",
-                f"{ours[False]:.0f} s (`corso grade`, {jobs} jobs)",
-                "plain sequential nbgrader autograde", f"{baseline:.0f} s ({baseline / ours[False]:.2f}x)"),
-            row(f"autograde {students} submissions of 01-tensors, `--no-sandbox`",
-                f"{ours[True]:.0f} s (`corso grade`, {jobs} jobs)",
-                "plain sequential nbgrader autograde", f"{baseline:.0f} s ({baseline / ours[True]:.2f}x)"),
+    what = {"pool": f"`corso grade`, {jobs} jobs, kernels forked from warm zygotes",
+            "no pool": f"{jobs} jobs, each kernel in a sandbox started for it (`--no-pool`)",
+            "--jobs 1": "`--jobs 1`, one zygote", "--no-sandbox": f"`--no-sandbox`, {jobs} jobs"}
+    rows = [row(f"autograde {students} submissions of 01-tensors, sandboxed: {what[name]}", f"{seconds:.0f} s",
+                "plain sequential nbgrader autograde, same run", f"{baseline:.0f} s ({baseline / seconds:.2f}x)")
+            for name, seconds in ours.items()]
+    rows.append(row(f"peak memory of the {students}-submission run, {jobs} jobs, pooled (PSS of every process)",
+                    f"{peak / 2**30:.1f} GiB"))
+    rows += [row(f"one submission (median of the {students}, pooled): {stage}", f"{value['median']:.2f} s")
+             for stage, value in profile["stages"].items()]
+    rows += [row(f"CPU time of the {students}-submission run: {kind}", f"{value:.0f} s")
+             for kind, value in profile["cpu seconds"].items()]
+    return rows + lesson_rows() + [
             row("the reference solution's observations (once per lesson version, sandboxed)",
                 f"{reference_seconds:.1f} s"),
-            row("one submission's observations taken and compared in the grader (median of the class)",
-                f"{observing * 1000:.0f} ms"),
             row("one submission's autograde, sandboxed and guarded", f"{one[True]:.1f} s",
                 "the same without the sandbox", f"{one[False]:.1f} s (+{one[True] - one[False]:.1f} s)", n_one),
             row("student self-check of one notebook (`corso check`)", f"{check:.1f} s", runs=n)]
+
+
+def lesson_rows(students=20):
+    """Lessons 02-04: ``students`` submissions each, ``corso grade`` against sequential nbgrader."""
+    rows = []
+    for lesson in find_lessons(ROOT)[1:]:
+        with tempfile.TemporaryDirectory() as scratch:
+            scratch = Path(scratch)
+            handed_in = a_class(lesson, scratch / "submissions", students)
+            baseline = sequential_nbgrader(lesson, handed_in, scratch / "sequential")
+            ours = corso_grade(lesson, handed_in, scratch / "pooled")
+        rows.append(row(f"autograde {students} submissions of {lesson.id}, sandboxed (`corso grade`, "
+                        f"{os.cpu_count()} jobs)", f"{ours:.0f} s", "plain sequential nbgrader autograde, same run",
+                        f"{baseline:.0f} s ({baseline / ours:.2f}x)"))
+    return rows
 
 
 def cluster_rows(reps, students=40, submissions=10_000, machines=(1, 10, 50), cores=8):

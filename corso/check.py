@@ -11,22 +11,28 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import Execute
 from nbgrader.validator import Validator
+from traitlets import List
 
 from corso.course import load_config
-from corso.integrity import ExecuteSurvivingCrashes
+from corso.grading.execute import ExecuteSurvivingCrashes
 
 
 class CheckError(Exception):
     """The file to check is missing or is not a notebook; the message names it."""
 
 
+class SurvivingValidator(Validator):
+    """nbgrader's Validator with the Execute that survives a dead kernel (its preprocessors are a class
+    attribute, not configuration)."""
+
+    preprocessors = List([ExecuteSurvivingCrashes if step is Execute else step
+                          for step in Validator.class_traits()["preprocessors"].default()])
+
+
 def self_check(root, notebook):
     """The problems found in ``notebook``: one line each (empty when every test passes)."""
     _readable_notebook(Path(notebook))
-    validator = Validator(config=load_config(root))
-    # Validator's preprocessors are not configurable: swap in the Execute that survives a dead kernel.
-    validator.preprocessors = [ExecuteSurvivingCrashes if p is Execute else p for p in validator.preprocessors]
-    results = validator.validate(str(notebook))
+    results = SurvivingValidator(config=load_config(root)).validate(str(notebook))
     problems = [f"cell changed from {cell['old_type']} to {cell['new_type']}: {_first_line(cell['source'])}"
                 for cell in results.get("type_changed", [])]
     problems += [f"a graded test cell was edited: {_first_line(cell['source'])}" for cell in results.get("changed", [])]

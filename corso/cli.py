@@ -4,7 +4,7 @@
     corso build                build release/, solutions/ and notebooks/ from source/
     corso build --check        exit 1, naming each stale generated file, if the build would change anything
     corso grade LESSON SUBMISSIONS [--jobs N] [--workdir grading] [--db URL] [--timeout S] [--no-sandbox]
-                               [--profile]
+                               [--no-pool] [--profile]
                                autograde a folder, zip or LMS download of submissions, each in a sandbox:
                                feedback, grades CSV (and the LMS's files), summary (--profile: and where the
                                time went)
@@ -54,6 +54,9 @@ def parser():
     grade_parser.add_argument("--profile", action="store_true",
                               help="print where the time went (each stage of a submission, CPU time by process) "
                                    "and write it to profile-LESSON.json in the grading folder")
+    grade_parser.add_argument("--no-pool", action="store_true",
+                              help="start each kernel in a sandbox of its own instead of forking it from a warm "
+                                   "zygote (slower; the same grades)")
     grade_parser.add_argument("--no-sandbox", action="store_true",
                               help="run student code without the sandbox (it runs as you: only for trusted work)")
     feedback_parser = verbs.add_parser("feedback", help="make the feedback pages again from the gradebook")
@@ -112,6 +115,7 @@ def run_grade(args):
     lesson, workdir, profile = find_lesson(root, args.lesson), args.workdir or root / "grading", Profile()
     report = grade_class(root, lesson, args.submissions, workdir, db_url=args.db, jobs=args.jobs,
                          timeout=args.timeout, sandbox=not args.no_sandbox, cluster=args.cluster, profile=profile,
+                         pool=not args.no_pool,
                          progress=lambda total: tqdm(total=total, unit="submission", file=sys.stderr))
     print(summary(report))
     if args.profile:

@@ -141,3 +141,12 @@ class GradingCourse:
     def _check(result, what):
         if not result["success"]:
             raise CourseError(f"{what}: {result.get('error') or ''}\n{result.get('log') or ''}")
+
+
+def lesson_source(config, resources):
+    """The lesson's source notebook in the nbgrader course that ``config`` names (the course's own copy,
+    trusted, never the student's), for the notebook an nbgrader converter is processing."""
+    coursedir = CourseDirectory(config=config)
+    info = resources["nbgrader"]
+    return Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]),
+                f"{info['notebook']}.ipynb")

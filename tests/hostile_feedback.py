@@ -22,9 +22,9 @@ from submissions import disguised, exercises, filled_release
 from corso.course import GradingCourse
 from corso.grading import class_report
 from corso.grading.collect import Submission
+from corso.grading.feedback import hidden_test_lines
 from corso.grading.outcomes import FAILED, PASSED
 from corso.grading.report import Report, class_report_path
-from corso.integrity import hidden_test_lines
 from corso.lessons import Lesson, nbgrader_meta
 
 LESSON = Lesson(ROOT, "01-tensors")

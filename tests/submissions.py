@@ -6,7 +6,7 @@ import re
 import nbformat
 from bs4 import BeautifulSoup
 
-from corso.integrity import normalised
+from corso.grading.feedback import normalised
 from corso.lessons import HIDDEN_TEST_MARKERS, SOLUTION_MARKERS, nbgrader_meta, read_source
 
 SOLUTION_REGION = re.compile(rf"^([ \t]*){SOLUTION_MARKERS[0]}\n.*?{SOLUTION_MARKERS[1]}[^\n]*", re.S | re.M)
@@ -88,7 +88,7 @@ def page_text(page_html):
 
 def leaked(page_html, lines):
     """The ``lines`` (of hidden tests, of solutions) that a page shows, compared as the grader's scrubber
-    compares them (``corso.integrity.normalised``): however disguised with characters a reader does not see
+    compares them (``corso.grading.feedback.normalised``): however disguised with characters a reader does not see
     or that look the same."""
     text = normalised(page_text(page_html))
     return [line for line in lines if normalised(line) in text]

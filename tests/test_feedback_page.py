@@ -27,9 +27,16 @@ from project import ROOT
 from submissions import disguised, leaked, page_text, secret_lines
 from traitlets.config import Config
 
-from corso.grading.feedback import MAX_MARKUP, clean_html, content_security_policy, inert_output, page_scripts
+from corso.grading.feedback import (
+    MAX_MARKUP,
+    ScrubHiddenTests,
+    clean_html,
+    content_security_policy,
+    inert_output,
+    normalised,
+    page_scripts,
+)
 from corso.grading.outcomes import split_message
-from corso.integrity import ScrubHiddenTests, normalised
 from corso.lessons import HIDDEN_TEST_MARKERS
 
 EVIL = "evil.example"

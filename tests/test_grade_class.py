@@ -14,7 +14,7 @@ import time
 
 import nbformat
 import pytest
-from project import ROOT
+from project import ROOT, sandbox_processes
 from submissions import auto_points, exercises, filled_release
 
 from corso.course import GradingCourse
@@ -31,6 +31,8 @@ EXERCISES = exercises(LESSON)
 FIRST, SECOND, *_, LAST = EXERCISES  # answer grade ids in notebook order
 FULL = sum(POINTS.values())
 TIMEOUT = 30  # seconds per cell in this run: the infinite loop costs exactly this much
+STUBBORN_LOOP = "while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n" \
+                "        pass"
 
 
 def without(*answer_ids):
@@ -100,12 +102,16 @@ CLASS = {  # student -> (how the submission is made, expected auto score, words 
     "wrong": (lambda d: solved(d, "wrong.ipynb", wrong=[FIRST]), without(FIRST), []),
     "first_cell_raises": (lambda d: solved(d, "first_cell_raises.ipynb", edit=prepend("name", "1 / 0")),
                           FULL, ["id 'name'", "ZeroDivisionError"]),
-    "infinite_loop": (lambda d: solved(d, "infinite_loop.ipynb", edit=prepend(LAST, "while True:\n    pass")),
-                      without(LAST), [f"id '{LAST}'", "time limit"]),
+    # In a middle exercise: an interrupted loop costs that exercise alone; a loop that survives the interrupt
+    # gets its kernel killed, and a kernel that dies costs the exercises from there on, not those before.
+    "infinite_loop": (lambda d: solved(d, "infinite_loop.ipynb", edit=prepend(SECOND, "while True:\n    pass")),
+                      without(SECOND), [f"id '{SECOND}'", "time limit"]),
+    "stubborn_loop": (lambda d: solved(d, "stubborn_loop.ipynb", edit=prepend(SECOND, STUBBORN_LOOP)),
+                      without(*list(EXERCISES)[1:]), [f"id '{SECOND}'", "time limit", "kernel died"]),
     "sys_exit": (lambda d: solved(d, "sys_exit.ipynb", edit=prepend(SECOND, "import sys\nsys.exit()")),
                  without(SECOND), [f"id '{SECOND}'", "SystemExit"]),
-    "os_exit": (lambda d: solved(d, "os_exit.ipynb", edit=prepend(LAST, "import os\nos._exit(1)")),
-                without(LAST), ["kernel died", f"id '{LAST}'"]),
+    "os_exit": (lambda d: solved(d, "os_exit.ipynb", edit=prepend(SECOND, "import os\nos._exit(1)")),
+                without(*list(EXERCISES)[1:]), ["kernel died", f"id '{SECOND}'"]),
     "test_edited": (lambda d: solved(d, "test_edited.ipynb", wrong=[FIRST], edit=replace_test_with_pass),
                     without(FIRST), []),
     "test_deleted": (lambda d: solved(d, "test_deleted.ipynb", edit=delete_test), without(FIRST), ["deleted"]),
@@ -158,8 +164,18 @@ def graded(tmp_path_factory):
     before = fingerprint(handed_in)
     workdir = folder / "grading"
     interrupted = _grade_until_interrupted(handed_in, workdir, after=3)
+    left = _sandbox_processes()
     report = grade_class(ROOT, LESSON, handed_in, workdir, jobs=2, timeout=TIMEOUT)
-    return report, {s.student: s for s in report.submissions}, handed_in, before, workdir, interrupted
+    return report, {s.student: s for s in report.submissions}, handed_in, before, workdir, interrupted, left
+
+
+def _sandbox_processes(wait=5):
+    """The processes of the sandboxes' users still running ``wait`` seconds from now at the latest (a killed
+    process takes a moment to go)."""
+    deadline = time.monotonic() + wait
+    while (found := sandbox_processes()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return found
 
 
 def _grade_until_interrupted(handed_in, workdir, after):
@@ -214,18 +230,39 @@ def test_csv_has_one_column_per_graded_cell_and_the_total(graded):
 
 
 def test_the_grading_folder_is_the_instructors_alone(graded):
-    report, *_, workdir, _ = graded
+    report, *_, workdir, _, _ = graded
     assert workdir.stat().st_mode & 0o777 == 0o700
     assert report.csv.stat().st_mode & 0o077 == 0
 
 
 def test_resumed_run_counts_nobody_twice(graded):
-    report, _, _, _, workdir, interrupted = graded
+    report, _, _, _, workdir, interrupted, _ = graded
     assert report.resumed >= interrupted
     with sqlite3.connect(workdir / "gradebook.db") as db:
         rows = db.execute("SELECT student_id, COUNT(*) FROM submitted_assignment GROUP BY student_id").fetchall()
     graded_students = {s.student for s in report.submissions if s.scores}
     assert dict(rows) == dict.fromkeys(graded_students, 1)
+
+
+def test_kernels_forked_from_zygotes_grade_as_kernels_started_alone(graded, tmp_path):
+    """The same submissions, graded with the pool of zygotes and without it: the same CSV, byte for byte, and
+    the same feedback pages."""
+    _, _, handed_in, *_ = graded
+    some = tmp_path / "some"
+    some.mkdir()
+    for student in ("solved", "english", "wrong", "unanswered", "os_exit"):
+        (some / f"{student}.ipynb").write_bytes((handed_in / f"{student}.ipynb").read_bytes())
+    runs = {pool: grade_class(ROOT, LESSON, some, tmp_path / f"pool-{pool}", jobs=2, timeout=TIMEOUT, pool=pool)
+            for pool in (True, False)}
+    assert runs[True].csv.read_text() == runs[False].csv.read_text()
+    for student in ("solved", "english", "wrong", "unanswered", "os_exit"):
+        pages = [(tmp_path / f"pool-{pool}" / "feedback" / student / LESSON.id / f"{LESSON.slug}.html").read_bytes()
+                 for pool in (True, False)]
+        assert pages[0] == pages[1], student
+
+
+def test_an_interrupted_run_leaves_no_process(graded):
+    assert graded[-1] == [], f"processes of the sandbox users left after Ctrl-C: {graded[-1]}"
 
 
 def test_parallel_gradebook_matches_plain_sequential_nbgrader(graded, tmp_path):

@@ -4,7 +4,7 @@ Per lesson, ONE gradebook grades: the solved notebook in Italian and in English 
 releases (0 on every auto-graded cell), and a submission with one exercise answered wrongly (exactly the points
 of the other exercises: no later exercise leans on it). Expected scores come from the points in the
 notebooks, never typed in. No false alarm: the reference solution, in both languages, gets no problem line at
-all (inspection, execution, guard); the untouched release only "not answered" for each graded cell.
+all (screening, execution, guard); the untouched release only "not answered" for each graded cell.
 """
 
 import nbformat
@@ -14,8 +14,8 @@ from submissions import auto_points, exercises, filled_release
 
 from corso.course import GradingCourse
 from corso.grading.collect import Submission
-from corso.grading.inspect import inspect
 from corso.grading.record import execution_problems
+from corso.grading.screen import screen
 from corso.grading.verdict import make_reference
 from corso.lessons import Lesson
 
@@ -50,7 +50,7 @@ class RoundTrip:
         problems = {}
         for student, notebook in submissions.items():
             submission = Submission(student, notebook)
-            nb = inspect(submission, release_nb)
+            nb = screen(submission, release_nb)
             course.submit(lesson, student, nb)
             course.autograde(lesson, student)
             graded = course.autograded(lesson, student)

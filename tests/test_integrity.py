@@ -7,8 +7,9 @@ from submissions import filled_release
 
 from corso.check import self_check
 from corso.cli import main
-from corso.grading.inspect import hints as tampering
-from corso.integrity import HideTestTracebacks, joined_streams
+from corso.grading.execute import joined_streams
+from corso.grading.feedback import HideTestTracebacks
+from corso.grading.screen import hints as tampering
 from corso.lessons import Lesson
 
 

@@ -10,7 +10,9 @@ environment, corso and the data, bound read-only.
 
 import json
 import os
+import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -98,11 +100,17 @@ def result(client, code):
     return json.loads(line[len("RESULT "):])
 
 
-@pytest.fixture(scope="module")
-def filled():
-    """The sandboxed kernel's report of what it wrote, its mount table, and the host before and after."""
+@pytest.fixture(scope="module", params=["own sandbox", "forked by a zygote"])
+def filled(request):
+    """The sandboxed kernel's report of what it wrote, its mount table, and the host before and after: a kernel
+    in a sandbox started for it, and one forked by a zygote (as ``corso grade`` runs them)."""
     before = {path: free(path) for path in host_filesystems()}
-    manager = sandbox.kernel_manager(DATA_DIR)(kernel_name=sandbox.KERNEL_NAME)
+    zygote = sandbox.Zygote(DATA_DIR) if request.param == "forked by a zygote" else None
+    if zygote:
+        assert zygote.ready(), zygote.why
+        request.addfinalizer(zygote.close)
+    manager = sandbox.kernel_manager(DATA_DIR, zygote_fd=zygote.control.fileno() if zygote else -1)(
+        kernel_name=sandbox.KERNEL_NAME)
     run_sync(manager.start_kernel)()
     client = manager.blocking_client()
     client.start_channels()
@@ -113,7 +121,8 @@ def filled():
         written = result(client, code)
         mountinfo = result(client, MOUNTINFO)
         during = {path: free(path) for path in host_filesystems()}
-        kernel = {"ip": manager.ip, "folder": manager.provisioner.folder, "uid": sandbox._sandbox_uid()}
+        kernel = {"ip": manager.ip, "folder": manager.provisioner.folder,
+                  "uid": zygote.uid if zygote else sandbox._sandbox_uid()}
     finally:
         client.stop_channels()
         run_sync(manager.shutdown_kernel)(now=True)
@@ -157,8 +166,8 @@ def _owned_by(path, uid):
 
 
 def test_the_grader_reaches_the_sockets_inside_the_sandbox(filled):
-    ip = filled["kernel"]["ip"]
-    assert ip.startswith("/proc/") and ip.endswith(f"/root{sandbox.SOCKETS}/kernel")
+    ip = filled["kernel"]["ip"]  # through the sandbox's root, or the socket folder the grader holds open
+    assert ip.startswith("/proc/") and ip.endswith((f"/root{sandbox.SOCKETS}/kernel", "/kernel"))
     assert len(f"{ip}-99".encode()) <= 107, "a Unix socket's path holds 107 bytes"
 
 
@@ -187,3 +196,60 @@ def _mount(line):
 def _device(path):
     device = os.stat(path).st_dev
     return f"{os.major(device)}:{os.minor(device)}"
+
+
+# ---------------------------------------------------------------- kernels forked by a zygote, one after another
+
+LEAVE_BEHIND = """
+import os, subprocess
+open('/tmp/left-by-the-first', 'w').write('secret')
+subprocess.Popen(['sleep', '4321'], start_new_session=True)
+print('RESULT', [os.getpid()])
+"""
+
+LOOK_AROUND = """
+import json, os
+others = [pid for pid in os.listdir('/proc') if pid.isdigit() and int(pid) != os.getpid()
+          and 'sleep' in open(f'/proc/{pid}/cmdline').read()]
+print('RESULT', json.dumps({"tmp": sorted(os.listdir('/tmp')), "sleepers": others}))
+"""
+
+
+def _pooled_kernel(zygote):
+    manager = sandbox.kernel_manager(DATA_DIR, zygote_fd=zygote.control.fileno())(kernel_name=sandbox.KERNEL_NAME)
+    run_sync(manager.start_kernel)()
+    client = manager.blocking_client()
+    client.start_channels()
+    client.wait_for_ready(timeout=120)
+    return manager, client
+
+
+def test_a_forked_kernel_takes_nothing_with_it_and_leaves_nothing_to_the_next():
+    """The first kernel leaves a file in its /tmp and a process in a session of its own, and its grading process
+    goes without shutting it down (its lifeline closes): the kernel and its process die, and the next kernel of
+    the same zygote sees neither."""
+    zygote = sandbox.Zygote(DATA_DIR)
+    try:
+        assert zygote.ready(), zygote.why
+        manager, client = _pooled_kernel(zygote)
+        result(client, LEAVE_BEHIND)
+        client.stop_channels()
+        manager.provisioner.process.lifeline.close()  # as when the grading process is killed
+        deadline = time.monotonic() + 10
+        while _running("sleep 4321") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running("sleep 4321"), "the first kernel's process outlived it"
+        manager, client = _pooled_kernel(zygote)
+        try:
+            seen = result(client, LOOK_AROUND)
+        finally:
+            client.stop_channels()
+            run_sync(manager.shutdown_kernel)(now=True)
+        assert "left-by-the-first" not in seen["tmp"] and seen["sleepers"] == []
+    finally:
+        zygote.close()
+    assert not _running("sleep 4321")
+
+
+def _running(pattern):
+    return subprocess.run(["pgrep", "-f", pattern], capture_output=True).returncode == 0

@@ -1,16 +1,21 @@
-"""Grade a class: collect -> inspect -> run (in the sandbox, in parallel) -> record -> report.
+"""Grade a class: collect -> screen -> execute (in the sandbox, in parallel workers) -> record -> report.
 
 ``corso grade LESSON SUBMISSIONS``; each stage is a module of this package:
 
 - ``collect``: folders, zips and LMS downloads -> one Submission per student;
-- ``inspect``: an untrusted notebook -> what to grade, and its problem lines;
-- ``sandbox`` (with ``guard``, which runs inside it): the only code that starts student code;
-- ``run``: nbgrader's autograde of one submission with its kernel in the sandbox, results returned as data;
-  here, in processes of this machine, or (``cluster``) on the workers of a Dask cluster;
+- ``screen``: an untrusted notebook -> what to grade, and its problem lines;
+- ``sandbox`` (with ``guard``, which runs inside it): the only code that starts student code, in a sandbox
+  started for the kernel or forked from a warm zygote;
+- ``execute``: nbgrader's autograde step that runs one submission with its kernel in the sandbox and judges
+  each graded test;
+- ``workers``: nbgrader's autograde and feedback of one submission in a process of its own, results returned
+  as data; ``jobs`` at once on this machine, or (``cluster``) on the workers of a Dask cluster;
 - ``verdict``: each graded test's observations (plain data from the kernel) against those of the reference
   solution, compared in the grading process; the reference run, once per version of the lesson;
+- ``feedback``: the student's page (the summary first, no test traceback, no hidden test line, sanitised);
 - ``record``: the single writer of the gradebook, and resuming an interrupted run;
-- ``report``: the grades CSV, the LMS's files, the summary.
+- ``report`` (with ``class_report``): the grades CSV, the LMS's files, the summary, the class report;
+- ``profile``: where a run's time went (``--profile``).
 
 The grading folder (``--workdir``, default ``grading/``, readable by the instructor alone) is an nbgrader
 course: ``submitted/``, ``autograded/``, ``feedback/`` (one page per student, no hidden test in it) and the
@@ -31,23 +36,23 @@ class Interrupted(KeyboardInterrupt):
 
 
 def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, timeout=None, progress=None,
-                sandbox=True, cluster=None, profile=None):
+                sandbox=True, cluster=None, profile=None, pool=True):
     """Grade every submission of ``lesson`` found in ``submissions``; see the module's docstring. ``profile``
-    (a corso.grading.profile.Profile) receives the times of the run."""
+    (a corso.grading.profile.Profile) receives the times of the run; ``pool``: kernels forked from warm zygotes
+    (False: each started in a sandbox of its own, as the reference run's)."""
     import os
-    from pathlib import Path
 
     import nbformat
 
     from corso.course import GradingCourse
     from corso.data import DATA_DIR, prepare_mnist
-    from corso.grading import collect, inspect, record, report, run
+    from corso.grading import workers as local
     from corso.grading.profile import Profile
     from corso.grading.sandbox import SandboxUnavailable, check_available
-    from corso.grading.verdict import make_reference
+
+    profile = profile or Profile()
 
     settings = {"timeout": timeout, "sandbox": sandbox}
-    profile = profile or Profile()
     if cluster:  # the scheduler and its workers first: a cluster that cannot grade says so before any work
         from corso.grading import cluster as dask_cluster
         client = dask_cluster.connect(cluster, lesson, settings)
@@ -60,12 +65,38 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
     prepare_mnist(DATA_DIR)  # complete before the sandbox sees it read-only
     course = GradingCourse(root, workdir, db_url, timeout, sandbox)
     course.workdir.chmod(0o700)
+    work = course.workdir / ".work"
+    # A submission may not run longer than all its cells at the time limit, plus the start-up.
+    source_nb = nbformat.read(lesson.source, as_version=4)
+    limit = course.config.Execute.timeout * sum(cell.cell_type == "code" for cell in source_nb.cells) + 120
+    if cluster:
+        workers = dask_cluster.ClusterWorkers(client, lesson, settings, limit)
+    else:  # started first: their zygotes warm up while the courses are made
+        workers = local.Workers(work / "template", settings, lesson, limit, jobs or os.cpu_count(), pool)
+    with workers:
+        result = _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, progress, profile)
+    profile.zygotes_cpu = getattr(workers, "zygotes_cpu", 0.0)
+    return result
+
+
+def _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, progress, profile):
+    from pathlib import Path
+
+    import nbformat
+
+    from corso.course import GradingCourse
+    from corso.grading import collect, record, report, screen
+    from corso.grading.verdict import make_reference
+    from corso.grading.workers import run_in_order
+
     course.add_lesson(lesson)
     work = course.workdir / ".work"
-    template = GradingCourse(root, work / "template", timeout=timeout, sandbox=sandbox)
+    template = GradingCourse(course.root, work / "template", timeout=timeout, sandbox=sandbox)
     template.add_lesson(lesson)
     if not cluster:  # a cluster's workers observe the reference solution themselves
-        make_reference(template, lesson)
+        with workers.lent_zygote() as zygote_fd:
+            template.config.GuardedExecute.zygote_fd = zygote_fd
+            make_reference(template, lesson)
     release_nb = nbformat.read(template.workdir / "release" / lesson.id / f"{lesson.slug}.ipynb", as_version=4)
     with profile.stage("collect and screen the submissions (this process)"):
         collected, ignored, layout = collect.collect(submissions, lesson, work)
@@ -73,7 +104,7 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
     todo, resumed = {}, 0
     for submission in collected:
         with profile.stage("collect and screen the submissions (this process)"):
-            nb = inspect.inspect(submission, release_nb) if submission.notebook else None
+            nb = screen.screen(submission, release_nb) if submission.notebook else None
         if nb is None:
             continue
         key = resume.key(submission.notebook)
@@ -84,13 +115,6 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
             continue
         course.submit(lesson, submission.student, nb, submission.modified)
         todo[submission.student] = (submission, key)
-    # A submission may not run longer than all its cells at the time limit, plus the start-up.
-    limit = course.config.Execute.timeout * sum(cell.cell_type == "code" for cell in release_nb.cells) + 120
-    if cluster:
-        workers = dask_cluster.ClusterWorkers(client, lesson, settings, limit)
-    else:
-        workers = run.Workers(template.workdir, settings, lesson, limit, jobs or os.cpu_count())
-
     finished = []
 
     def finish(student, result):
@@ -105,12 +129,10 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
 
     submitted = course.workdir / "submitted"
     try:
-        with workers:
-            run.run_in_order(sorted(todo), lambda student: workers.submit(student, submitted / student), finish,
-                             progress, abort=workers.stop)
+        run_in_order(sorted(todo), lambda student: workers.submit(student, submitted / student), finish,
+                         progress, abort=workers.stop)
     except KeyboardInterrupt:
         raise Interrupted(resumed + len(finished), len(todo) + resumed, course.workdir) from None
-    profile.zygotes_cpu = getattr(workers, "zygotes_cpu", 0.0)
     for submission in collected:
         submission.scores = course.scores(lesson, submission.student)
     max_points = {cell.metadata["nbgrader"]["grade_id"]: cell.metadata["nbgrader"]["points"]

@@ -27,9 +27,9 @@ from corso.grading.outcomes import (
     REVIEW,
     TIMED_OUT,
     classify,
+    number,
     title_html,
 )
-from corso.grading.report import number
 
 LANGUAGE = "it"  # the language of titles and messages in the report
 COLUMNS = [(PASSED, "superato / passed", "#2e7d32"), (FAILED, "non superato / failed", "#c62828"),

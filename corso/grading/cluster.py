@@ -3,7 +3,7 @@
 ``corso grade LESSON SUBMISSIONS --cluster tcp://HOST:PORT`` (or ``--cluster scheduler.json``, the file
 ``dask scheduler --scheduler-file`` writes) sends each submission to the cluster. What travels is data: to a
 worker, the submission's files (its notebook and time stamp) and the grading settings; back, the result of
-``run.grade_submission`` (the graded notebook, the feedback page, the review lines). This process stays the
+``workers.grade_submission`` (the graded notebook, the feedback page, the review lines). This process stays the
 only writer of the gradebook, in student order, as without a cluster. Dask runs again elsewhere the tasks of
 a worker that dies; each student's result is taken once.
 
@@ -15,7 +15,6 @@ may start processes (Dask's nanny starts daemonic workers unless ``DASK_DISTRIBU
 A worker that cannot stops the run with one line naming it and the reason; what was graded is kept.
 """
 
-import hashlib
 import multiprocessing
 import tempfile
 import threading
@@ -23,7 +22,8 @@ from concurrent.futures import Future
 from pathlib import Path
 
 import corso
-from corso.grading import GradingError, run, verdict
+from corso.grading import GradingError, verdict, workers
+from corso.grading.record import fingerprint
 
 SCHEDULER_WAIT = 60  # seconds to wait for a first worker to join the scheduler
 
@@ -57,7 +57,7 @@ def connect(address, lesson, settings):
 
 
 class ClusterWorkers:
-    """``run.Workers`` for a Dask cluster: ``submit`` sends one submission to the cluster, ``stop`` cancels."""
+    """``workers.Workers`` for a Dask cluster: ``submit`` sends one submission to the cluster, ``stop`` cancels."""
 
     def __init__(self, client, lesson, settings, limit):
         self.client, self.lesson, self.settings, self.limit = client, lesson, settings, limit
@@ -98,56 +98,42 @@ def _settle(task, result):
         result.set_result(task.result())
 
 
-def fingerprint(lesson):
-    """sha256 of what makes a grade: the lesson's source folder, ``nbgrader_config.py``, the grading code."""
-    package = Path(corso.__file__).parent
-    files = [*((lesson.root, path) for path in _visible_files(lesson.source.parent)),
-             (lesson.root, lesson.root / "nbgrader_config.py"),
-             *((package.parent, path) for path in _visible_files(package) if path.suffix == ".py")]
-    digest = hashlib.sha256()
-    for base, path in files:
-        digest.update(f"{path.relative_to(base)}\0{path.stat().st_size}\0".encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
-def _visible_files(folder):
-    """The files under ``folder``, in order, but for hidden ones and caches (.ipynb_checkpoints, __pycache__)."""
-    return sorted(path for path in folder.rglob("*") if path.is_file() and not any(
-        part.startswith((".", "__pycache__")) for part in path.relative_to(folder).parts))
-
-
 # ---------------------------------------------------------------- on a worker
 
 _checked, _workers, _lock = {}, {}, threading.Lock()
 
 
 def worker_problem(lesson_id, expected_fingerprint, sandbox):
-    """Why this worker cannot grade the lesson as the instructor's machine would, or None (cached)."""
-    key = (lesson_id, expected_fingerprint, sandbox)
-    with _lock:
-        if key not in _checked:
-            _checked[key] = _find_problem(lesson_id, expected_fingerprint, sandbox)
-        return _checked[key]
-
-
-def _find_problem(lesson_id, expected_fingerprint, sandbox):
+    """Why this worker cannot grade the lesson as the instructor's machine would, or None. Its course and
+    environment are compared before each task; the data and the sandbox, once (cached)."""
     from corso.course import CourseError, find_lesson
+    try:
+        lesson = find_lesson(course_checkout(), lesson_id)
+    except CourseError as error:
+        return str(error)
+    if fingerprint(lesson) != expected_fingerprint:
+        return (f"its course ({lesson.root}) differs from yours: another version of the lesson's source, "
+                "nbgrader_config.py or corso, or other versions of Python or the grading packages (check out "
+                "the same commit there and install it the same way)")
+    with _lock:
+        if sandbox not in _checked:
+            _checked[sandbox] = _machine_problem(sandbox)
+        return _checked[sandbox]
+
+
+def _machine_problem(sandbox):
     from corso.data import DATA_DIR, DataError, prepare_mnist
     from corso.grading.sandbox import SandboxUnavailable, check_available
     if multiprocessing.current_process().daemon:
         return ("its worker process is daemonic and may not start the grading processes: start the worker with "
                 "DASK_DISTRIBUTED__WORKER__DAEMON=False (or --no-nanny)")
     try:
-        lesson = find_lesson(course_checkout(), lesson_id)
-        if fingerprint(lesson) != expected_fingerprint:
-            return (f"its course ({lesson.root}) differs from yours: another version of the lesson's source, "
-                    "nbgrader_config.py or corso (check out the same commit there)")
         prepare_mnist(DATA_DIR)
         if sandbox:
             check_available(DATA_DIR)
     except SandboxUnavailable as error:
         return f"no sandbox for student code: {error}"
-    except (CourseError, DataError, OSError) as error:
+    except (DataError, OSError) as error:
         return str(error)
     return None
 
@@ -176,7 +162,7 @@ def grade_on_worker(lesson_id, expected_fingerprint, settings, limit, student, f
 
 
 def _grading_processes(local_directory, lesson_id, settings, limit):
-    """This worker's ``run.Workers`` for the lesson, with its template course made once."""
+    """This worker's ``workers.Workers`` for the lesson, with its template course made once."""
     from corso.course import GradingCourse, find_lesson
     key = (lesson_id, tuple(sorted(settings.items())), limit)
     with _lock:
@@ -186,5 +172,7 @@ def _grading_processes(local_directory, lesson_id, settings, limit):
             template = GradingCourse(lesson.root, folder / "template", **settings)
             template.add_lesson(lesson)
             verdict.make_reference(template, lesson)
-            _workers[key] = run.Workers(template.workdir, settings, lesson, limit)
+            # No zygotes: this runs in one of Dask's threads, and a zygote's sandbox dies with the thread that
+            # started it (bubblewrap's --die-with-parent), which Dask may end while another thread grades.
+            _workers[key] = workers.Workers(template.workdir, settings, lesson, limit, pooled=False)
         return _workers[key]

@@ -8,8 +8,9 @@ The page carries nothing the grading run's kernel printed, raised or named:
   notebook: the grader's verdicts and the gradebook's points) in the student's language into the template's
   resources, then puts in place of the autograded cells those of the notebook as the student submitted it,
   with their own outputs (``page_cells``); the instructor's autograded notebook keeps everything;
-- the steps after it cut test tracebacks and scrub hidden test lines (``corso.integrity``), then read the
-  points from the gradebook (nbgrader's GetGrades);
+- the steps after it cut test tracebacks (``HideTestTracebacks``) and scrub hidden test lines
+  (``ScrubHiddenTests``, however disguised: ``normalised``), then read the points from the gradebook
+  (nbgrader's GetGrades);
 - nbconvert sanitises the HTML of Markdown cells and outputs (``HTMLExporter.sanitize_html``) with the
   course's rules (``clean_html``): what a submission wrote can neither run nor load anything;
 - ``templates/feedback`` (named like nbgrader's own, which nbgrader's API asks for by name): the summary at
@@ -20,18 +21,22 @@ The page carries nothing the grading run's kernel printed, raised or named:
 
 import base64
 import hashlib
+import html
+import re
+import unicodedata
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import bleach
 import nbformat
+from nbconvert.filters import strip_ansi
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from corso.course import gradebook_marks
+from corso.course import gradebook_marks, lesson_source
 from corso.grading.outcomes import LABELS, classify, lesson_title, notebook_language, title_html
-from corso.integrity import lesson_source
+from corso.lessons import HIDDEN_TEST_MARKERS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MATHJAX = Path(__file__).resolve().parent.parent / "vendor" / "mathjax" / "tex-svg-full.js"
@@ -169,8 +174,14 @@ def clean_html(html):
     """HTML from a submission (``html``, text or bytes) with everything but ``ALLOWED_TAGS`` and
     ``allowed_attribute`` escaped or dropped; nbconvert's filter of that name, for this course's pages."""
     text = html.decode() if isinstance(html, bytes) else str(html)
-    return bleach.clean(text, tags=ALLOWED_TAGS, attributes=allowed_attribute,
-                        protocols=LINK_SCHEMES | {"data"}, strip_comments=True)
+    return _cleaner().clean(text)
+
+
+@cache
+def _cleaner():
+    """bleach's Cleaner for ``clean_html``, made once (``bleach.clean`` makes one, and its parser, a call)."""
+    return bleach.sanitizer.Cleaner(tags=ALLOWED_TAGS, attributes=allowed_attribute,
+                                    protocols=LINK_SCHEMES | {"data"}, strip_comments=True)
 
 
 def regenerate(root, lesson, workdir, db_url=None):
@@ -186,3 +197,86 @@ def regenerate(root, lesson, workdir, db_url=None):
     for student in graded:
         course.feedback(lesson, student)
     return [course.workdir / "feedback" / student / lesson.id / f"{lesson.slug}.html" for student in graded]
+
+
+# ---------------------------------------------------------------- the steps after it: no test traceback, no hidden line
+
+
+class HideTestTracebacks(NbGraderPreprocessor):
+    """In graded test cells, keep only the error's name and message: the traceback repeats the test's code."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+            for output in cell.outputs:
+                if output.output_type == "error":
+                    output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources
+
+
+class ScrubHiddenTests(NbGraderPreprocessor):
+    """Replace with a note each line, of every cell's source and of every string in its outputs (the error's
+    name, message and traceback, the text, every kind of data, the metadata), that holds a line of a hidden
+    test (read from the lesson's source in the course). Both are compared ``normalised``, as a reader sees
+    them. Lines shorter than ``MIN_LENGTH`` once normalised are not secrets."""
+
+    MIN_LENGTH = 12
+    NOTE = "[riga di un test nascosto rimossa / hidden test line removed]"
+
+    def preprocess(self, nb, resources):
+        source = nbformat.read(lesson_source(self.config, resources), as_version=4)
+        self.hidden = {line for line in map(normalised, hidden_test_lines(source)) if len(line) >= self.MIN_LENGTH}
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        cell.source = self._scrub(cell.source)
+        if "outputs" in cell:
+            cell.outputs = self._scrub(cell.outputs)
+        return cell, resources
+
+    def _scrub(self, value):
+        """``value`` (a string, or a list or dict of values, at any depth) with each line that holds a hidden
+        line replaced by ``NOTE``."""
+        if isinstance(value, str):
+            return "\n".join(self.NOTE if self._holds_hidden_line(line) else line for line in value.split("\n"))
+        if isinstance(value, list):
+            return [self._scrub(item) for item in value]
+        if isinstance(value, dict):
+            return type(value)({key: self._scrub(item) for key, item in value.items()})
+        return value
+
+    def _holds_hidden_line(self, line):
+        shown = normalised(line)
+        return any(hidden in shown for hidden in self.hidden)
+
+
+# What shows nothing, besides the format characters (Unicode category Cf: zero-width spaces and joiners, word
+# joiners, direction marks, soft hyphens, tags): controls other than whitespace, the grapheme joiner, Khmer's
+# inherent vowels, variation selectors.
+INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u034f\u17b4\u17b5\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+# Characters that show as a blank but are not whitespace to Python: Hangul fillers, the Braille blank.
+BLANK = re.compile("[\u115f\u1160\u2800\u3164\uffa0]")
+
+
+def normalised(text):
+    """``text`` as a reader sees it, to compare with the lines of hidden tests: terminal colour codes removed,
+    HTML entities decoded, NFKC (which folds no-break spaces, fullwidth and other compatibility forms into
+    the plain ones), the characters that show nothing removed, and each run of whitespace one space."""
+    text = unicodedata.normalize("NFKC", html.unescape(strip_ansi(text)))
+    if not text.isascii():
+        text = BLANK.sub(" ", "".join(char for char in text if unicodedata.category(char) != "Cf"))
+    return " ".join(INVISIBLE.sub("", text).split())
+
+
+def hidden_test_lines(source_nb):
+    """The stripped lines that appear only between hidden-test markers of the lesson's source."""
+    begin, end = HIDDEN_TEST_MARKERS
+    inside, outside = set(), set()
+    for cell in source_nb.cells:
+        hidden = False
+        for line in cell.source.split("\n"):
+            stripped = line.strip()
+            if stripped in (begin, end):
+                hidden = stripped == begin
+            elif stripped:
+                (inside if hidden else outside).add(stripped)
+    return sorted(inside - outside)

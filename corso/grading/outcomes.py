@@ -4,7 +4,7 @@ The one classifier behind the student's feedback page and the instructor's class
 answer cell and the graded test cells after it (or a written answer, graded by the instructor); its title is
 the heading the lesson's source gives it in that language (the trusted source, never the submission). A test
 cell's status and message are the grader's verdict (``corso.verdicts`` in the notebook's metadata, written by
-``run.GuardedExecute``, which drops whatever the submission carried there): passed, failed (with the grader's
+``execute.GuardedExecute``, which drops whatever the submission carried there): passed, failed (with the grader's
 message), not answered (the answer cell is still the release's), timed out, kernel died, or review (the test ran
 in a changed kernel). Nothing the grading kernel printed or raised is read here. An answer cell stopped at the
 time limit (or where the kernel died) gives its exercise that status.
@@ -168,3 +168,10 @@ def _verdict(cell, judged, score, max_score, language):
     if status == PASSED and (score is None or score < max_score):
         status = FAILED  # the gradebook has the last word on points
     return status, split_message(judged.get("message", ""), language)
+
+
+def number(value):
+    """A score as the reports print it: whole numbers without decimals, others to two places; None as blank."""
+    if value is None:
+        return ""
+    return int(value) if float(value).is_integer() else round(value, 2)

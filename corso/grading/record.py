@@ -5,26 +5,32 @@ the course, and their results are written here one at a time, in student order, 
 sequential run leaves it. The graded notebook comes from the grading process's pipe (the kernel could reach
 neither it nor the process), is written into this process's own folder, and nbgrader's SaveAutoGrades reads
 the scores from it. A run that stops resumes: a submission graded before is not graded again while its
-notebook, the lesson's source and the grading settings are the same.
+notebook, the lesson's source, the grading code, ``nbgrader_config.py``, the environment and the grading
+settings are the same.
 """
 
 import hashlib
 import json
 import os
+import sys
+from pathlib import Path
 
 import nbformat
 
+import corso
 from corso.files import write_atomic
 from corso.grading.outcomes import KERNEL_DIED, NOT_ANSWERED, TIMED_OUT, first_error, verdicts
 
 
 class Resume:
-    """What earlier runs recorded: {student: {"key": ..., "problems": [...]}} in ``graded-<lesson>.json``."""
+    """What earlier runs recorded: {student: {"key": ..., "problems": [...]}} in ``graded-<lesson>.json``. A key
+    holds the submission, the grading settings and the ``fingerprint`` of the lesson, its grading code and
+    environment: a result survives only while all of them are the same."""
 
     def __init__(self, course, lesson, settings):
         self.path = course.workdir / f"graded-{lesson.id}.json"
         self.state = json.loads(self.path.read_text()) if self.path.exists() else {}
-        self.settings = json.dumps({"source": lesson.source_sha256(), **settings}, sort_keys=True)
+        self.settings = json.dumps({"grading": fingerprint(lesson), **settings}, sort_keys=True)
 
     def key(self, notebook):
         return hashlib.sha256(self.settings.encode() + hashlib.sha256(notebook.read_bytes()).digest()).hexdigest()
@@ -37,6 +43,42 @@ class Resume:
     def save(self, student, key, problems):
         self.state[student] = {"key": key, "problems": problems}
         write_atomic(self.path, json.dumps(self.state, indent=1, sort_keys=True), mode=0o600)
+
+
+def fingerprint(lesson):
+    """sha256 of what makes a grade: the lesson's source folder, ``nbgrader_config.py``, the grading code, and
+    the environment (``environment``)."""
+    package = Path(corso.__file__).parent
+    files = [*((lesson.root, path) for path in _visible_files(lesson.source.parent)),
+             (lesson.root, lesson.root / "nbgrader_config.py"),
+             *((package.parent, path) for path in _visible_files(package) if path.suffix == ".py")]
+    digest = hashlib.sha256(environment().encode())
+    for base, path in files:
+        digest.update(f"{path.relative_to(base)}\0{path.stat().st_size}\0".encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _visible_files(folder):
+    """The files under ``folder``, in order, but for hidden ones and caches (.ipynb_checkpoints, __pycache__)."""
+    return sorted(path for path in folder.rglob("*") if path.is_file() and not any(
+        part.startswith((".", "__pycache__")) for part in path.relative_to(folder).parts))
+
+
+# The distributions whose versions can change a grade or a feedback page.
+GRADING_PACKAGES = ("nbgrader", "nbconvert", "nbclient", "nbformat", "jupyter_client", "ipykernel", "ipython",
+                    "torch", "torchvision", "numpy", "matplotlib", "bleach")
+
+
+def environment():
+    """The Python and the versions of ``GRADING_PACKAGES``, as one line."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "none"
+    return " ".join([sys.version.split()[0], *(f"{name}={installed(name)}" for name in GRADING_PACKAGES)])
 
 
 def record(course, lesson, student, result):

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from corso import lms
 from corso.files import write_atomic
+from corso.grading import class_report
+from corso.grading.outcomes import number
 
 
 @dataclass
@@ -41,7 +43,6 @@ def class_report_path(report):
 
 def write_reports(report, lesson, layout):
     """The grades CSV, the class report, and the LMS's own files when the submissions came from one."""
-    from corso.grading import class_report
     write_atomic(report.csv, grades_csv(report), mode=0o600)
     write_atomic(class_report_path(report), class_report.render(report, lesson), mode=0o600)
     folder = report.csv.parent
@@ -91,11 +92,3 @@ def summary(report):
                  f"grades in {report.csv}; feedback in {report.csv.parent / 'feedback'}")
     lines.append(f"class report: {class_report_path(report)}")
     return "\n".join(lines)
-
-
-def number(value):
-    """A score as the reports print it: whole numbers without decimals, others to two places; None as blank."""
-    if value is None:
-        return ""
-    return int(value) if float(value).is_integer() else round(value, 2)
-

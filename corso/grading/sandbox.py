@@ -275,8 +275,8 @@ class Zygote:
     def __init__(self, data_dir, limits=Limits(), slot=0):
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command = [sys.executable, "-P", str(GUARD), "--zygote", str(theirs.fileno())]
-        self.process = subprocess.Popen(bwrap_command(command, data_dir, limits, _sandbox_uid(slot + 1),
-                                                      as_pid_1=True),
+        self.uid = _sandbox_uid(slot + 1)
+        self.process = subprocess.Popen(bwrap_command(command, data_dir, limits, self.uid, as_pid_1=True),
                                         pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         env=kernel_environment(data_dir), cwd="/")
@@ -389,7 +389,7 @@ class SandboxProvisioner(LocalProvisioner):
         launcher = kwargs["cmd"]  # python -m ipykernel_launcher -f CONNECTION [extra arguments]
         arguments = [str(SOCKETS / "connection.json") if argument == km.connection_file else argument
                      for argument in launcher[3:]]
-        # -P: the guard's folder stays off sys.path (corso.grading.inspect would hide the standard inspect)
+        # -P: the guard's folder stays off sys.path (nothing of corso.grading hides a module it imports)
         command = [sys.executable, "-P", str(GUARD), str(self.report_write), str(self.key_read), *arguments]
         kwargs["cmd"] = bwrap_command(command, self.data_dir, Limits(**self.limits), _sandbox_uid(),
                                       self.connection_read, self.info_write)

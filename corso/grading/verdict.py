@@ -98,7 +98,7 @@ def make_reference(course, lesson):
     ``reference_key``; returns the seconds the run took (0 when cached)."""
     import time
 
-    from corso.grading.run import GuardedExecute
+    from corso.grading.execute import GuardedExecute
     path = reference_path(course.workdir, lesson.id)
     key = reference_key(lesson)
     if path.is_file() and json.loads(path.read_text()).get("key") == key:

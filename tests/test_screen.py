@@ -6,7 +6,7 @@ import pytest
 from project import ROOT
 
 from corso.grading.collect import Submission
-from corso.grading.inspect import hints, inspect
+from corso.grading.screen import hints, screen
 from corso.language import LANGUAGES
 from corso.lessons import Lesson, find_lessons
 
@@ -22,7 +22,7 @@ def inspected(tmp_path, nb, release_nb):
     path = tmp_path / "submission.ipynb"
     nbformat.write(nb, path)
     submission = Submission("student", path)
-    assert inspect(submission, release_nb) is not None
+    assert screen(submission, release_nb) is not None
     return submission.problems
 
 
@@ -56,5 +56,5 @@ def test_the_courses_own_code_is_not_scanned_wherever_it_stands(tmp_path):
 def test_the_untouched_release_raises_no_review(tmp_path, lesson, language):
     release_nb = nbformat.read(lesson.release("it"), as_version=4)
     submission = Submission("student", lesson.release(language))
-    inspect(submission, release_nb)
+    screen(submission, release_nb)
     assert [line for line in submission.problems if "REVIEW" in line] == []

@@ -1,10 +1,17 @@
-"""Autograde one submission: nbgrader's autograde with the notebook executed in the sandbox, results as data.
+"""Execute: nbgrader's autograde step that runs a submission, in the sandbox, and judges its graded tests.
 
-``GuardedExecute`` is the Execute step of ``nbgrader autograde`` (plugged in through ``nbgrader_config.py``):
-it asks for the sandboxed kernel (``sandbox.py``) and runs every graded test cell as grading sends it
-(``corso.lessons.grading_source``: no expected value in it). After the cell it takes the cell's observations
-from the kernel as plain data and compares them, here, with the reference solution's (``verdict.py``). A test
-cell scores only when
+``ExecuteSurvivingCrashes``: nbgrader's Execute, except that a kernel that dies (``os._exit()``, a crash, a
+kill) or a cell that outlasts the time limit no longer aborts the whole submission: the cell gets an error
+output (after a death, every later code cell too), so the tests that ran keep their points and those that
+could not run score nothing. A cell past the time limit is interrupted and the next cell runs; a kernel still
+busy ``INTERRUPT_GRACE`` seconds after the interrupt is killed and counts as dead. (``corso check`` runs it
+too, without a sandbox.)
+
+``GuardedExecute``, its subclass, is the Execute step of ``nbgrader autograde`` (plugged in through
+``nbgrader_config.py``): it asks for the sandboxed kernel (``sandbox.py``) and runs every graded test cell as
+grading sends it (``corso.lessons.grading_source``: no expected value in it). After the cell it takes the
+cell's observations from the kernel as plain data and compares them, here, with the reference solution's
+(``verdict.py``). A test cell scores only when
 
 - its observations match the reference's (the comparison: nothing the kernel says about itself gives a point),
 - and nbgrader's own verdict gives it the points (the kernel's reply says it ran without error: nbgrader scores
@@ -15,30 +22,28 @@ cell scores only when
 Otherwise the cell gets an error output with the grader's message (so nbgrader scores it 0). Each graded cell's
 verdict (status and message, the grader's words) goes into the notebook's metadata (``corso.verdicts``), which
 the feedback reads; everything the submission carried under that key is dropped first. Graded cells are run
-without entering the kernel's input history. ``grade_submission`` runs nbgrader's autograde and feedback for
-one student in a private copy of the grading course and returns the graded notebook, the feedback page and the
-problems as data; ``Workers`` runs it in processes of their own.
+without entering the kernel's input history. The time of each stage goes into ``corso.seconds``
+(``STAGES``; see ``profile.py``).
 """
 
 import ast
 import builtins
 import contextlib
-import multiprocessing
-import os
+import hashlib
+import itertools
 import queue
-import re
-import resource
 import secrets
-import shutil
-import signal
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import ensure_async, run_sync
 from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute
 from traitlets import Bool, Int, Unicode
 
+from corso.course import lesson_source
 from corso.grading import sandbox, verdict
 from corso.grading.outcomes import (
     FAILED,
@@ -50,12 +55,95 @@ from corso.grading.outcomes import (
     exercises,
     first_error,
 )
-from corso.integrity import KERNEL_DIED as KERNEL_DIED_OUTPUT
-from corso.integrity import TIMED_OUT as TIMED_OUT_OUTPUT
-from corso.integrity import ExecuteSurvivingCrashes, lesson_source
 from corso.lessons import grading_source
 
-GUARD_TIMEOUT = 10  # seconds to wait for the guard's report
+TIMED_OUT_CELL = new_output(
+    "error", ename="CellTimeoutError",
+    evalue="la cella ha superato il tempo massimo ed è stata interrotta / "
+           "the cell ran past the time limit and was stopped",
+    traceback=["CellTimeoutError: tempo massimo superato / time limit exceeded"])
+KERNEL_DIED_CELL = new_output(
+    "error", ename="DeadKernelError",
+    evalue="il kernel si è interrotto durante questa cella o prima / the kernel died in or before this cell",
+    traceback=["DeadKernelError: il kernel si è interrotto / the kernel died"])
+
+
+INTERRUPT_GRACE = 10  # seconds a timed-out cell has to stop after the interrupt, before its kernel is killed
+
+
+class ExecuteSurvivingCrashes(Execute):
+    """nbgrader's Execute that marks the cells it could not run when the kernel dies, instead of failing."""
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._kernel_died = False
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if not self._kernel_died:
+            try:
+                cell = self.execute_cell(cell, index, store_history=self.kept_in_history(cell))
+            except CellTimeoutError:  # nbclient gave up waiting: interrupt the cell and go on with the next, or,
+                cell.outputs.append(TIMED_OUT_CELL)  # if it does not stop, kill the kernel, as if it had died
+                self._kernel_died = not self._stopped_after_interrupt()
+            except DeadKernelError:
+                self._kernel_died = True
+        if self._kernel_died:
+            cell.outputs.append(KERNEL_DIED_CELL)
+        cell.outputs = joined_streams(cell.outputs)
+        return cell, resources
+
+    def _stopped_after_interrupt(self):
+        """Interrupt the kernel; whether it is idle again within ``INTERRUPT_GRACE`` seconds (else it is killed)."""
+        run_sync(ensure_async)(self.km.interrupt_kernel())
+        if self.reply_within(self.kc.kernel_info(), INTERRUPT_GRACE) is not None:
+            return True
+        run_sync(ensure_async)(self.km.shutdown_kernel(now=True))
+        return False
+
+    def reply_within(self, msg_id, seconds):
+        """The kernel's reply to the request ``msg_id``, or None if none comes within ``seconds`` (nbclient's
+        ``wait_for_reply`` waits as long as a cell may run)."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                reply = run_sync(ensure_async)(self.kc.shell_channel.get_msg(timeout=left))
+            except queue.Empty:
+                return None
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                return reply
+        return None
+
+    def kept_in_history(self, cell):
+        """Whether the kernel keeps the cell in its input history (In, _ih): every cell, unless a subclass says."""
+        return True
+
+
+def joined_streams(outputs):
+    """``outputs`` with each run of consecutive outputs of one stream joined into one output.
+
+    What a cell prints reaches the grader in chunks that depend on timing: joined, a graded notebook and its
+    feedback are the same wherever and however fast it ran. (nbclient's ``coalesce_streams`` does this by
+    repeated concatenation, quadratic in the number of chunks: a submission that prints 100 MB would keep the
+    grader busy for many minutes.)"""
+    joined = []
+    for (kind, name), run in itertools.groupby(outputs, key=lambda output: (output.output_type, output.get("name"))):
+        run = list(run)
+        if kind == "stream" and len(run) > 1:
+            joined.append(new_output("stream", name=name, text="".join(
+                output.text if isinstance(output.text, str) else "".join(output.text) for output in run)))
+        else:
+            joined.extend(run)
+    return joined
+
+
+
+# The stages of a submission's execution timed in ``corso.seconds`` (see corso.grading.profile).
+STAGES = ("kernel start", "answer and lesson cells", "test cells", "guard checks", "observations and comparisons",
+          "kernel shutdown", "execution, in all")
+
+GUARD_TIMEOUT = 10  # seconds to wait for the kernel's reply to a guard's check or a drain, and for the report
 
 
 class GuardedExecute(ExecuteSurvivingCrashes):
@@ -132,7 +220,7 @@ class GuardedExecute(ExecuteSurvivingCrashes):
             return cell, resources
         if self._kernel_died:
             cell, resources = super().preprocess_cell(cell, resources, index)
-            return self._decide(cell, resources, KERNEL_DIED, KERNEL_DIED_OUTPUT.evalue)
+            return self._decide(cell, resources, KERNEL_DIED, KERNEL_DIED_CELL.evalue)
         names = builtin_names(cell.source)
         before = self._check(names) if self.sandboxed else []
         self._observed()  # whatever the answer cells reported is not this test's
@@ -147,9 +235,9 @@ class GuardedExecute(ExecuteSurvivingCrashes):
         finally:
             cell.source = source
         if self._kernel_died:
-            return self._decide(cell, resources, KERNEL_DIED, KERNEL_DIED_OUTPUT.evalue)
-        if self._timed_out or any(output is TIMED_OUT_OUTPUT for output in cell.outputs):
-            return self._decide(cell, resources, TIMED_OUT, TIMED_OUT_OUTPUT.evalue)
+            return self._decide(cell, resources, KERNEL_DIED, KERNEL_DIED_CELL.evalue)
+        if self._timed_out or any(output is TIMED_OUT_CELL for output in cell.outputs):
+            return self._decide(cell, resources, TIMED_OUT, TIMED_OUT_CELL.evalue)
         observed = self._observed()
         changes = before + self._check(names) + self._guard_events() if self.sandboxed else []
         if changes:
@@ -176,10 +264,10 @@ class GuardedExecute(ExecuteSurvivingCrashes):
 
     def _note_stopped(self, cell, grade_id):
         """An answer cell stopped at the time limit, or where the kernel died: its exercise's status."""
-        if self._timed_out or any(found is TIMED_OUT_OUTPUT for found in cell.outputs):
-            self.verdicts[grade_id] = {"status": TIMED_OUT, "message": TIMED_OUT_OUTPUT.evalue}
-        elif any(found is KERNEL_DIED_OUTPUT for found in cell.outputs):
-            self.verdicts[grade_id] = {"status": KERNEL_DIED, "message": KERNEL_DIED_OUTPUT.evalue}
+        if self._timed_out or any(found is TIMED_OUT_CELL for found in cell.outputs):
+            self.verdicts[grade_id] = {"status": TIMED_OUT, "message": TIMED_OUT_CELL.evalue}
+        elif any(found is KERNEL_DIED_CELL for found in cell.outputs):
+            self.verdicts[grade_id] = {"status": KERNEL_DIED, "message": KERNEL_DIED_CELL.evalue}
 
     def _decide(self, cell, resources, status, message):
         """Record a graded cell's verdict; a cell that did not pass gets the grader's error output, first, so
@@ -202,8 +290,8 @@ class GuardedExecute(ExecuteSurvivingCrashes):
 
     def _drain(self):
         try:
-            reply = self.wait_for_reply(self.kc.execute("", silent=True, store_history=False, allow_stdin=False,
-                                                        user_expressions={"observed": verdict.DRAIN}))
+            reply = self.reply_within(self.kc.execute("", silent=True, store_history=False, allow_stdin=False,
+                                                      user_expressions={"observed": verdict.DRAIN}), GUARD_TIMEOUT)
             value = reply["content"]["user_expressions"]["observed"]["data"]["text/plain"]
             return verdict.read_observations(ast.literal_eval(value))
         except Exception:  # a dead, stuck or lying kernel: nothing readable
@@ -218,8 +306,11 @@ class GuardedExecute(ExecuteSurvivingCrashes):
         nonce = secrets.token_hex(16)
         code = f"__import__('sys').audit('corso.check', {nonce!r}, {tuple(self.bindings)!r}, {tuple(names)!r})"
         try:
-            self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False, allow_stdin=False))
-        except Exception:  # a dead or stuck kernel: the cell's own execution reports it
+            replied = self.reply_within(self.kc.execute(code, silent=True, store_history=False, allow_stdin=False),
+                                        GUARD_TIMEOUT)
+        except Exception:  # a dead kernel: the cell's own execution reports it
+            replied = None
+        if replied is None:
             return ["the kernel did not answer the guard's check"]
         deadline = time.monotonic() + GUARD_TIMEOUT
         while time.monotonic() < deadline:
@@ -260,20 +351,16 @@ class GuardedExecute(ExecuteSurvivingCrashes):
                     f"{info['notebook']}.ipynb")
         return nbformat.read(path, as_version=4)
 
-# The stages of a submission's execution timed in ``corso.seconds`` (see corso.grading.profile).
-STAGES = ("kernel start", "answer and lesson cells", "test cells", "guard checks", "observations and comparisons",
-          "kernel shutdown", "execution, in all")
-
 REVIEW_MESSAGE = ("il kernel è stato modificato prima o durante questo test: 0 punti, da rivedere / "
                   "the kernel was changed before or during this test: 0 points, to be reviewed")
 
 
 def verify(line, key):
     """The fields of a guard report if ``line`` carries the key's signature, else None."""
-    from _blake2 import blake2b
     try:
         signature, payload = line.rstrip(b"\n").split(b" ", 1)
-        if not secrets.compare_digest(signature, blake2b(payload, key=key, digest_size=16).hexdigest().encode()):
+        expected = hashlib.blake2b(payload, key=key, digest_size=16).hexdigest().encode()
+        if not secrets.compare_digest(signature, expected):
             return None
         return ast.literal_eval(payload.decode())
     except (ValueError, SyntaxError, UnicodeDecodeError):
@@ -320,183 +407,3 @@ def module_bindings(nb):
     return bindings
 
 
-# ---------------------------------------------------------------- one submission, in a process of its own
-
-
-def grade_submission(course, lesson, student):
-    """Autograde ``student``'s submission and make its feedback in ``course`` (a private grading course).
-
-    Returns {"graded": the autograded notebook (JSON text), "feedback": the page (HTML), "review": [...]}
-    or {"error": a one-line reason}."""
-    try:
-        started = time.perf_counter()
-        course.autograde(lesson, student)
-        graded_at = time.perf_counter()
-        course.feedback(lesson, student)
-        finished = time.perf_counter()
-    except Exception as error:  # any failure is reported for this submission alone
-        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-        exceptions = [line for line in lines if re.match(r"[\w.]+(Error|Exception): ", line)]
-        return {"error": (exceptions or lines or [type(error).__name__])[-1][:200]}
-    graded = course.workdir / "autograded" / student / lesson.id / f"{lesson.slug}.ipynb"
-    feedback = course.workdir / "feedback" / student / lesson.id / f"{lesson.slug}.html"
-    text = graded.read_text()
-    corso = nbformat.reads(text, as_version=4).metadata.get("corso", {})
-    seconds = corso.get("seconds", {})
-    seconds["nbgrader's autograde around the execution"] = graded_at - started - seconds["execution, in all"]
-    seconds["feedback page"] = finished - graded_at
-    return {"graded": text, "feedback": feedback.read_text(), "review": corso.get("review", []), "seconds": seconds}
-
-
-class Workers:
-    """The grading processes of this machine: ``jobs`` at once, one a submission, each in a process group of
-    its own with its sandboxed kernel, forked from a server that has imported the grading code once (a fresh
-    Python costs seconds). A process that runs past ``limit`` seconds is stopped with everything it started;
-    its result comes back on a pipe. Each grades in a private copy of ``template`` (a grading course with the
-    lesson) with the GradingCourse ``settings``.
-
-    Like every forkserver child, each also imports the program's main module: ``corso``'s is light."""
-
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["corso.grading.run", "corso.course"])
-
-    def __init__(self, template, settings, lesson, limit, jobs=1):
-        self.template, self.settings, self.lesson, self.limit = Path(template), settings, lesson, limit
-        self.running = set()
-        jobs = max(1, jobs)
-        self.pool = ThreadPoolExecutor(max_workers=jobs)
-        self.zygotes = queue.SimpleQueue()  # one a job: each forks the kernels of the submissions it is given
-        self.unpooled = None  # why kernels are not forked from a zygote, if they are not
-        self.zygotes_cpu = 0.0  # the CPU time of the zygotes closed so far
-        for slot in range(jobs):
-            self.zygotes.put(sandbox.Zygote(self._data_dir(), slot=slot) if settings.get("sandbox", True) else None)
-
-    def submit(self, student, submitted):
-        """Start grading ``student``'s submission (the folder ``submitted``); a future of its result."""
-        return self.pool.submit(self.grade, student, submitted)
-
-    def grade(self, student, submitted):
-        """Grade one submission in a private copy of the template; return its result (see grade_submission)."""
-        started = time.perf_counter()
-        private = self.template.parent / "students" / student
-        shutil.rmtree(private, ignore_errors=True)
-        shutil.copytree(self.template, private)
-        shutil.copytree(submitted, private / "submitted" / student)
-        copied = time.perf_counter() - started
-        receiving, sending = self.context.Pipe(duplex=False)
-        zygote = self._take_zygote()
-        process = self.context.Process(target=_worker, args=(sending, str(private), self.settings, self.lesson.root,
-                                                               self.lesson.id, student, zygote and zygote.control))
-        process.start()
-        sending.close()
-        self.running.add(process)
-        try:
-            result = receiving.recv() if receiving.poll(self.limit) else None
-            if result is None and process.is_alive():
-                return {"error": f"the grading process ran past {self.limit} s and was stopped"}
-            if result and "seconds" in result:
-                result["seconds"]["private copy of the course"] = copied
-                result["seconds"]["grading process, in all"] = time.perf_counter() - started
-            return result or {"error": f"the grading process exited with {process.exitcode}"}
-        except EOFError:
-            return {"error": f"the grading process exited with {process.exitcode}"}
-        finally:
-            self.kill(process)  # its kernel's lifeline closes with it: the zygote kills the kernel
-            self.running.discard(process)
-            self.zygotes.put(zygote)
-            shutil.rmtree(private, ignore_errors=True)
-
-    def _take_zygote(self):
-        """A free zygote, warm; None when kernels are started for each submission (no sandbox, or a zygote that
-        could not start: then this slot starts them, and ``unpooled`` says why)."""
-        zygote = self.zygotes.get()
-        if zygote is None or zygote.ready():
-            return zygote
-        self.unpooled = zygote.why
-        zygote.close()
-        return None
-
-    def _data_dir(self):
-        from corso.course import load_config
-        from corso.data import DATA_DIR
-        return load_config(self.lesson.root).GuardedExecute.get("data_dir") or DATA_DIR
-
-    @staticmethod
-    def kill(process):
-        """Stop a grading process and everything it started (its sandbox dies with it)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.join()
-
-    def stop(self):
-        """Ctrl-C or an error: nothing more starts, and what runs is stopped."""
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        for process in list(self.running):
-            self.kill(process)
-        self.close_zygotes()
-
-    def close_zygotes(self):
-        while not self.zygotes.empty():
-            if zygote := self.zygotes.get():
-                self.zygotes_cpu += zygote.cpu_seconds()
-                zygote.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.pool.shutdown()
-        self.close_zygotes()
-
-
-def _worker(sending, private, course_settings, root, lesson_id, student, zygote=None):
-    """The grading process of one submission: its output goes to ``log.txt``, its result to the pipe; its
-    kernel is forked by ``zygote`` (a Zygote's control socket) when there is one."""
-    os.setsid()  # a process group of its own: stopping it stops the sandbox too
-    _die_with_parent()  # the forkserver, which ends with the program (or the cluster worker) that started it
-    log = os.open(Path(private, "log.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    from corso.course import GradingCourse
-    from corso.lessons import Lesson
-    course = GradingCourse(root, private, **course_settings)
-    if zygote is not None:
-        course.config.GuardedExecute.zygote_fd = zygote.fileno()
-    result = grade_submission(course, Lesson(Path(root), lesson_id), student)
-    if "seconds" in result:
-        used = resource.getrusage(resource.RUSAGE_SELF)
-        result["seconds"]["grading process CPU"] = used.ru_utime + used.ru_stime
-    sending.send(result)
-    sending.close()
-
-
-def _die_with_parent():
-    """Linux: SIGKILL this process when its parent ends (prctl PR_SET_PDEATHSIG)."""
-    import ctypes
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-
-
-def run_in_order(keys, submit, finish, progress, abort):
-    """Start ``submit(key)`` (a future) for every key; call ``finish(key, result)`` in key order.
-
-    On an interruption (Ctrl-C) or an error, ``abort()`` stops the work under way; what was finished stays.
-    """
-    results, next_index = {}, 0
-    bar = progress(total=len(keys)) if progress and keys else None
-    futures = {}
-    try:
-        for key in keys:
-            futures[submit(key)] = key
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            while next_index < len(keys) and keys[next_index] in results:
-                finish(keys[next_index], results.pop(keys[next_index]))
-                next_index += 1
-                if bar:
-                    bar.update(1)
-    except BaseException:
-        abort()
-        raise
-    finally:
-        if bar:
-            bar.close()

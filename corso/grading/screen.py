@@ -1,13 +1,13 @@
-"""Inspect: an untrusted notebook -> what to grade, and its problem lines.
+"""Screen: an untrusted notebook -> what to grade, and its problem lines.
 
-Everything in a submission is hostile: its JSON, its metadata, its cells. ``inspect`` reads it without
+Everything in a submission is hostile: its JSON, its metadata, its cells. ``screen`` reads it without
 trusting it: a file that is not a notebook is reported and not graded; deleted, duplicated, reordered or
 retyped graded cells and changed points are named (nbgrader restores test cells from the gradebook and uses
 its own points); the student's code is scanned for code that reaches for what the tests rely on. The
 student's code is every code cell whose source is not that of a code cell of the release, whatever its
 metadata says (a student can mark a cell of their own ``locked``); the course's own cells are not scanned.
 That scan is a hint for the reviewer, never the defence: the defence runs in the kernel (``guard.py``,
-``run.py``).
+``execute.py``).
 """
 
 import ast
@@ -32,7 +32,7 @@ GUARDED_ATTRIBUTES = {"input_transformers_cleanup", "input_transformers_post", "
                       "displayhook", "excepthook", "run_cell", "transform_cell", "register_magic_function"}
 
 
-def inspect(submission, release_nb):
+def screen(submission, release_nb):
     """Read the notebook without trusting it; return the notebook to grade, or None if it cannot be graded.
 
     Notes what looks wrong in ``submission.problems``, and its language. A graded cell that appears twice is
