@@ -1,16 +1,25 @@
 """Where the tests find the course: the project's root folder and the tests' fixtures."""
 
 import os
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
-def sandbox_processes():
+def sandbox_processes(wait=5):
     """The processes running as one of the sandboxes' users (60000-64999: corso.grading.sandbox._sandbox_uid)
     that this test process started (its descendants) or that escaped (orphans, whose parent is init), as "PID
-    name" lines. Those of tests running at the same time in other processes are not this test's."""
+    name" lines, still there ``wait`` seconds from now at the latest (a killed process takes a moment to go).
+    Those of tests running at the same time in other processes are not this test's."""
+    deadline = time.monotonic() + wait
+    while (found := _sandbox_processes()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return found
+
+
+def _sandbox_processes():
     table = {}
     for status in Path("/proc").glob("[0-9]*/status"):
         try:

@@ -164,18 +164,9 @@ def graded(tmp_path_factory):
     before = fingerprint(handed_in)
     workdir = folder / "grading"
     interrupted = _grade_until_interrupted(handed_in, workdir, after=3)
-    left = _sandbox_processes()
+    left = sandbox_processes()
     report = grade_class(ROOT, LESSON, handed_in, workdir, jobs=2, timeout=TIMEOUT)
     return report, {s.student: s for s in report.submissions}, handed_in, before, workdir, interrupted, left
-
-
-def _sandbox_processes(wait=5):
-    """The processes of the sandboxes' users still running ``wait`` seconds from now at the latest (a killed
-    process takes a moment to go)."""
-    deadline = time.monotonic() + wait
-    while (found := sandbox_processes()) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return found
 
 
 def _grade_until_interrupted(handed_in, workdir, after):

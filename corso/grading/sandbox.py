@@ -302,9 +302,14 @@ class Zygote:
         return sum(cpu_seconds(int(child)) for child in children)
 
     def close(self):
+        """Its control socket closed, the zygote exits, and with it every process of its sandbox; a zygote that
+        does not within seconds is killed (bubblewrap takes its sandbox with it)."""
         self.control.close()
-        self.process.kill()
-        self.process.wait()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
         self.process.stdout.close()
 
 
