@@ -131,7 +131,7 @@ def _not_dumpable(dumpable=0):
 
 CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS = (0x10000000, 0x00020000, 0x40000000,
                                                                        0x08000000, 0x04000000)
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
 PR_CAPBSET_DROP, PR_CAP_AMBIENT = 24, 47
 _LIBC = ctypes.CDLL(None, use_errno=True)
 
@@ -229,8 +229,7 @@ def _become_kernel(request, lifeline, report_fd):
             except OSError:
                 pass  # the listing's own descriptor
     limits, sockets = request["limits"], request["sockets"]
-    _call(_LIBC.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={limits['disk_bytes']},"
-                      f"nr_inodes={limits['files']}".encode()), "a fresh /tmp")
+    _fresh_tmp(limits)
     _call(_LIBC.mount(b"tmpfs", sockets.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                       f"mode=0755,size={request['sockets_bytes']}".encode()), "a fresh socket folder")
     connection = os.path.join(sockets, "connection.json")
@@ -253,6 +252,24 @@ def _become_kernel(request, lifeline, report_fd):
     return app
 
 
+def _fresh_tmp(limits):
+    """A new tmpfs on /tmp, with what the sandbox binds beneath /tmp (the environment, corso, the data, when
+    the course lives there) bound again, read-only, where it was."""
+    with open("/proc/self/mountinfo") as mounts:
+        points = sorted({line.split()[4] for line in mounts if line.split()[4].startswith("/tmp/")})
+    kept = [(point, os.open(point, os.O_PATH)) for point in points
+            if not any(point.startswith(f"{outer}/") for outer in points)]
+    _call(_LIBC.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={limits['disk_bytes']},"
+                      f"nr_inodes={limits['files']}".encode()), "a fresh /tmp")
+    for point, fd in kept:
+        os.makedirs(point, mode=0o755, exist_ok=True)
+        _call(_LIBC.mount(f"/proc/self/fd/{fd}".encode(), point.encode(), None, MS_BIND | MS_REC, None),
+              f"binding {point} again")
+        _call(_LIBC.mount(b"none", point.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+                          None), f"{point} read-only")
+        os.close(fd)
+
+
 def _drop_capabilities():
     """Every capability the new user namespace gave, gone (and no way to get them back by exec)."""
     for number in range(64):
@@ -264,7 +281,7 @@ def _drop_capabilities():
 
 def watch(app, key, report_fd):
     """Snapshot what the tests rely on and install the audit hook that checks it (see the module docstring)."""
-    from _blake2 import blake2b
+    from hashlib import blake2b  # the C type itself (hashlib takes it from _blake2), held here
     write, getpid, pthread_sigmask = os.write, os.getpid, signal.pthread_sigmask
     shell, kernel = app.shell, app.kernel
     modules = {name: module for name, module in list(sys.modules.items())

@@ -277,20 +277,24 @@ class Zygote:
         command = [sys.executable, "-P", str(GUARD), "--zygote", str(theirs.fileno())]
         self.uid = _sandbox_uid(slot + 1)
         self.process = subprocess.Popen(bwrap_command(command, data_dir, limits, self.uid, as_pid_1=True),
-                                        pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, bufsize=0,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,  # read a line at a time
                                         env=kernel_environment(data_dir), cwd="/")
         theirs.close()
         self.warm, self.why = None, ""
 
     def ready(self):
-        """Whether it forks kernels (waiting for its warm-up the first time); if not, ``why`` says why."""
+        """Whether it forks kernels (waiting for its warm-up, at most ``STARTUP_SECONDS``, the first time); if
+        not, ``why`` says why."""
         if self.warm is None:
-            said, line = [], None
-            while line != b"ready\n" and (line := self.process.stdout.readline()):
+            said, line, deadline = [], None, time.monotonic() + STARTUP_SECONDS
+            while line != b"ready\n" and select.select([self.process.stdout], [], [],
+                                                        max(0, deadline - time.monotonic()))[0]:
+                if not (line := self.process.stdout.readline()):
+                    break
                 said = (said + [line.decode(errors="replace").strip()])[-3:]
             self.warm = self.process.poll() is None and line == b"ready\n"
-            self.why = " ".join(said)[-300:] or f"exit {self.process.wait()}"
+            self.why = " ".join(said)[-300:] or f"no warm-up in {STARTUP_SECONDS} s"
         return self.warm and self.process.poll() is None
 
     def cpu_seconds(self):
@@ -373,6 +377,7 @@ class SandboxProvisioner(LocalProvisioner):
     zygote_fd = Int(-1, help="a Zygote's control socket: the kernel is forked there (-1: a sandbox of its own)").tag(
         config=True)
     folder = None  # the connection file's, on the host, the grader's alone; removed once the kernel runs
+    folder_fd = None  # a forked kernel's socket folder, opened through /proc/PID/root
     reports = None
     channel_closed = False
 
@@ -492,7 +497,7 @@ class SandboxProvisioner(LocalProvisioner):
 
     async def cleanup(self, restart=False):
         await super().cleanup(restart)
-        if getattr(self, "folder_fd", None) is not None:
+        if self.folder_fd is not None:
             os.close(self.folder_fd)
             self.folder_fd = None
         if self.folder is not None:
