@@ -75,7 +75,7 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
         workers = local.Workers(work / "template", settings, lesson, limit, jobs or os.cpu_count(), pool)
     with workers:
         result = _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, progress, profile)
-    profile.zygotes_cpu = getattr(workers, "zygotes_cpu", 0.0)
+    profile.zygotes_cpu, profile.unpooled = getattr(workers, "zygotes_cpu", 0.0), getattr(workers, "unpooled", None)
     return result
 
 

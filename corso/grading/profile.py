@@ -42,6 +42,7 @@ class Profile:
         self.submissions = {}
         self.own = defaultdict(float)
         self.zygotes_cpu = 0.0
+        self.unpooled = None  # why kernels were started in sandboxes of their own, when a zygote could not start
 
     @contextlib.contextmanager
     def stage(self, name):
@@ -72,7 +73,7 @@ class Profile:
         busy = machine_busy_seconds() - self.busy_at_start
         cpu["the rest of the machine's busy time"] = max(0.0, busy - sum(cpu.values()))
         cpu["the machine, busy"] = busy
-        return {"wall seconds": round(wall, 2), "submissions": count, "cpus": os.cpu_count(),
+        return {"wall seconds": round(wall, 2), "submissions": count, "cpus": os.cpu_count(), "unpooled": self.unpooled,
                 "stages": {stage: {"median": round(statistics.median(values), 3), "total": round(sum(values), 2)}
                            for stage, values in stages.items() if stage not in CPU_KEYS},
                 "cpu seconds": {kind: round(value, 2) for kind, value in cpu.items()}}
@@ -91,4 +92,6 @@ def table(summary):
               for stage, value in summary["stages"].items()]
     lines.append(f"{'CPU time':<50} {'s':>9}")
     lines += [f"{kind:<50} {value:>9.1f}" for kind, value in summary["cpu seconds"].items()]
+    if summary["unpooled"]:
+        lines.append(f"kernels started in sandboxes of their own: no zygote here ({summary['unpooled']})")
     return "\n".join(lines)

@@ -50,7 +50,9 @@ class Workers:
     its own with its sandboxed kernel, forked from a server that has imported the grading code once (a fresh
     Python costs seconds). A process that runs past ``limit`` seconds is stopped with everything it started;
     its result comes back on a pipe. Each grades in a private copy of ``template`` (a grading course with the
-    lesson) with the GradingCourse ``settings``.
+    lesson) with the GradingCourse ``settings``. Sandboxed and ``pooled``, each job has a zygote of its own
+    (``sandbox.Zygote``) that forks the kernel of each submission it grades; a zygote that cannot start leaves
+    its job to start kernels in sandboxes of their own, and ``unpooled`` says why.
 
     Like every forkserver child, each also imports the program's main module: ``corso``'s is light."""
 
