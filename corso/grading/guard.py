@@ -263,11 +263,16 @@ def _fresh_tmp(limits):
                       f"nr_inodes={limits['files']}".encode()), "a fresh /tmp")
     for point, fd in kept:
         os.makedirs(point, mode=0o755, exist_ok=True)
-        _call(_LIBC.mount(f"/proc/self/fd/{fd}".encode(), point.encode(), None, MS_BIND | MS_REC, None),
-              f"binding {point} again")
-        _call(_LIBC.mount(b"none", point.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
-                          None), f"{point} read-only")
+        _read_only_bind(f"/proc/self/fd/{fd}", point)
         os.close(fd)
+    for top in sorted({"/".join(point.split("/")[:3]) for point, _fd in kept}):
+        _read_only_bind(top, top)  # the folders made above them: read-only, as bubblewrap's (root's) are
+
+
+def _read_only_bind(source, point):
+    _call(_LIBC.mount(source.encode(), point.encode(), None, MS_BIND | MS_REC, None), f"binding {point}")
+    _call(_LIBC.mount(b"none", point.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None),
+          f"{point} read-only")
 
 
 def _drop_capabilities():
