@@ -28,7 +28,6 @@ without entering the kernel's input history. The time of each stage goes into ``
 
 import ast
 import builtins
-import contextlib
 import hashlib
 import itertools
 import queue
@@ -55,6 +54,7 @@ from corso.grading.outcomes import (
     exercises,
     first_error,
 )
+from corso.grading.profile import timed
 from corso.lessons import grading_source
 
 TIMED_OUT_CELL = new_output(
@@ -176,13 +176,8 @@ class GuardedExecute(ExecuteSurvivingCrashes):
                                 "seconds": {stage: round(value, 4) for stage, value in self.seconds.items()}}
         return nb, resources
 
-    @contextlib.contextmanager
     def _timed(self, stage):
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[stage] += time.perf_counter() - started
+        return timed(self.seconds, stage)
 
     # nbconvert's ExecutePreprocessor runs these three (nbclient's synchronous forms) around the cells
     def start_new_kernel(self, **kwargs):

@@ -44,13 +44,8 @@ class Profile:
         self.zygotes_cpu = 0.0
         self.unpooled = None  # why kernels were started in sandboxes of their own, when a zygote could not start
 
-    @contextlib.contextmanager
     def stage(self, name):
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.own[name] += time.perf_counter() - started
+        return timed(self.own, name)
 
     def submission(self, student, seconds):
         self.submissions[student] = dict(seconds)
@@ -82,6 +77,16 @@ class Profile:
         summary = self.summary()
         write_atomic(path, json.dumps(summary, indent=1) + "\n", mode=0o600)
         return summary
+
+
+@contextlib.contextmanager
+def timed(totals, name):
+    """Add the seconds the ``with`` block takes to ``totals[name]``."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        totals[name] = totals.get(name, 0.0) + time.perf_counter() - started
 
 
 def table(summary):
