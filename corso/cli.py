@@ -4,7 +4,8 @@
     corso build                build release/, solutions/ and notebooks/ from source/
     corso build --check        exit 1, naming each stale generated file, if the build would change anything
     corso grade LESSON SUBMISSIONS [--jobs N] [--workdir grading] [--db URL] [--timeout S] [--no-sandbox]
-                               [--no-pool] [--profile]
+                               [--no-pool] [--profile] [--deadline WHEN] [--lms-language it|en] [--scale MAX]
+                               [--roster WORKSHEET] [--canvas-assignment "TITLE (ID)"]
                                autograde a folder, zip or LMS download of submissions, each in a sandbox:
                                feedback, grades CSV (and the LMS's files), summary (--profile: and where the
                                time went)
@@ -19,6 +20,7 @@
 import argparse
 import os
 import sys
+import warnings
 from importlib.metadata import version
 from pathlib import Path
 
@@ -27,6 +29,7 @@ EXIT_CODES = """exit codes:
   1    build --check: stale generated files; check: failing tests
   2    a usage error or bad input (not a course folder, unknown lesson, missing or broken file, a lesson that
        does not build), explained in one line
+  3    an unexpected failure (a bug): one line, and the details in the log file it names
   130  interrupted (Ctrl-C); corso grade keeps what it finished and resumes from there when run again
 """
 
@@ -59,6 +62,21 @@ def parser():
                                    "zygote (slower; the same grades)")
     grade_parser.add_argument("--no-sandbox", action="store_true",
                               help="run student code without the sandbox (it runs as you: only for trusted work)")
+    lms_options = grade_parser.add_argument_group("deadline and LMS files")
+    lms_options.add_argument("--deadline", metavar="WHEN",
+                             help="the lesson's deadline, e.g. '2026-10-15 23:59' (this machine's time zone) or "
+                                  "'2026-10-15 23:59 Europe/Rome' (default: c.Corso.deadlines in nbgrader_config.py)")
+    lms_options.add_argument("--lms-language", choices=["it", "en"], default="it",
+                             help="the language of the Moodle interface you upload the grading worksheet with: "
+                                  "Moodle matches its column names in that language (default: it)")
+    lms_options.add_argument("--scale", type=positive, metavar="MAX",
+                             help="the LMS assignment's maximum grade (e.g. 30 or 100): points are mapped onto it, "
+                                  "rounded half up to two decimals (default: raw points)")
+    lms_options.add_argument("--roster", type=Path, metavar="WORKSHEET",
+                             help="Moodle's grading worksheet of the assignment, downloaded beforehand: needed for "
+                                  "group submissions (who is in each group), and adds emails")
+    lms_options.add_argument("--canvas-assignment", metavar="'TITLE (ID)'",
+                             help="the assignment's column in Canvas's gradebook, with its id (see README)")
     feedback_parser = verbs.add_parser("feedback", help="make the feedback pages again from the gradebook")
     feedback_parser.add_argument("lesson", help="the lesson, e.g. 01-tensors")
     feedback_parser.add_argument("--workdir", type=Path, help="the grading folder (default: grading/)")
@@ -71,10 +89,24 @@ def parser():
     return parser
 
 
+def positive(text):
+    """An argparse type: a number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0")
+    return value
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
     # nbgrader runs helper programs (alembic) by name: find them beside this Python, venv activated or not.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    # nbgrader's Gradebook.add_submission builds a submission's rows before adding them to its session, and
+    # SQLAlchemy 2 warns about each on the first submission: harmless (it adds them next), noise to the instructor.
+    warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session")
     from corso import build, check, course, data, edition, grading, lessons
     try:
         return VERBS[args.verb](args)
@@ -85,6 +117,20 @@ def main(argv=None):
     except KeyboardInterrupt as interrupted:
         print(str(interrupted) or "interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug: the instructor gets one line, the details go to a private log
+        print(f"error: unexpected {type(error).__name__} (a bug in corso {args.verb}); nothing you gave it was "
+              f"changed; the details are in {unexpected_error_log()}", file=sys.stderr)
+        return 3
+
+
+def unexpected_error_log():
+    """Write the current exception's traceback to a new file only this user can read; its path."""
+    import tempfile
+    import traceback
+    descriptor, path = tempfile.mkstemp(prefix="corso-error-", suffix=".txt")
+    with os.fdopen(descriptor, "w") as log:
+        log.write(f"corso {' '.join(sys.argv[1:])}\n\n{traceback.format_exc()}")
+    return path
 
 
 def run_data(args):
@@ -110,12 +156,13 @@ def run_grade(args):
     from corso.course import course_root, find_lesson
     from corso.grading import grade_class
     from corso.grading.profile import Profile, table
-    from corso.grading.report import summary
+    from corso.grading.report import LmsOptions, summary
     root = course_root(args.root)
     lesson, workdir, profile = find_lesson(root, args.lesson), args.workdir or root / "grading", Profile()
+    options = LmsOptions(args.lms_language, args.scale, args.roster, args.canvas_assignment)
     report = grade_class(root, lesson, args.submissions, workdir, db_url=args.db, jobs=args.jobs,
                          timeout=args.timeout, sandbox=not args.no_sandbox, cluster=args.cluster, profile=profile,
-                         pool=not args.no_pool,
+                         pool=not args.no_pool, deadline=args.deadline, lms_options=options,
                          progress=lambda total: tqdm(total=total, unit="submission", file=sys.stderr))
     print(summary(report))
     if args.profile:

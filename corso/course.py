@@ -37,6 +37,20 @@ def load_config(root):
     return PyFileConfigLoader("nbgrader_config.py", path=str(course_root(root))).load_config()
 
 
+def utc_deadline(text):
+    """A deadline as the gradebook keeps it (naive UTC), from "2026-10-15 23:59" (this machine's time zone: the
+    zone the times of an LMS's zip are read in), "2026-10-15 23:59 Europe/Rome" or "2026-10-15 23:59 +01:00"."""
+    from dateutil import parser, tz
+    parts = str(text).split()
+    zone = tz.gettz(parts[-1]) if len(parts) > 1 and parts[-1][0].isalpha() else None
+    try:
+        when = parser.parse(" ".join(parts[:-1]) if zone else str(text))
+    except (ValueError, OverflowError):
+        raise CourseError(f"deadline {text!r}: not a date and time (e.g. '2026-10-15 23:59' or "
+                          "'2026-10-15 23:59 Europe/Rome')") from None
+    return (when.replace(tzinfo=zone) if zone else when).astimezone(UTC).replace(tzinfo=None)
+
+
 def find_lesson(root, lesson_id):
     """The lesson ``lesson_id`` of the course at ``root``."""
     lessons = find_lessons(course_root(root))
@@ -66,7 +80,7 @@ def gradebook_marks(db_url, notebook_id, lesson_id, student):
 class GradingCourse:
     """An nbgrader course folder for grading the course's lessons."""
 
-    def __init__(self, root, workdir, db_url=None, timeout=None, sandbox=True):
+    def __init__(self, root, workdir, db_url=None, timeout=None, sandbox=True, deadline=None):
         self.root = Path(root).resolve()
         self.workdir = Path(workdir).resolve()
         self.config = load_config(self.root)
@@ -80,6 +94,7 @@ class GradingCourse:
         # A feedback page holds a student's work: the instructor's alone, as corso grade writes it (octal digits).
         self.config.GenerateFeedback.permissions = 600
         self.workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.deadline = deadline
 
     @property
     def db_url(self):
@@ -95,6 +110,13 @@ class GradingCourse:
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(lesson.source.parent, target)
         self._check(self.api().generate_assignment(lesson.id, force=True, create=True), lesson.id)
+        if deadline := self.deadline_of(lesson):
+            with Gradebook(self.db_url) as gradebook:
+                gradebook.update_or_create_assignment(lesson.id, duedate=utc_deadline(deadline))
+
+    def deadline_of(self, lesson):
+        """The lesson's deadline as given: ``--deadline``, else ``c.Corso.deadlines`` in nbgrader_config.py; or None."""
+        return self.deadline or self.config.get("Corso", {}).get("deadlines", {}).get(lesson.id)
 
     def submit(self, lesson, student, notebook, modified=None):
         """Place a student's notebook (a path or a notebook) where nbgrader collects it, with its submission time."""
@@ -120,6 +142,8 @@ class GradingCourse:
         """
         config = copy.deepcopy(self.config)
         config.CourseDirectory.submitted_directory = str(graded_folder)
+        shutil.copyfile(self.workdir / "submitted" / student / lesson.id / "timestamp.txt",
+                        Path(graded_folder, student, lesson.id, "timestamp.txt"))
         config.Autograde.sanitize_preprocessors = []
         config.Autograde.autograde_preprocessors = [SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
         self._check(self.api(config).autograde(lesson.id, student, force=True, create=True),
@@ -132,6 +156,15 @@ class GradingCourse:
     def feedback(self, lesson, student):
         self._check(self.api().generate_feedback(lesson.id, student, force=True),
                     f"{lesson.id}/{student} feedback")
+
+    def lateness(self, lesson, student):
+        """(seconds past the deadline, late penalty in points) of a graded submission, from the gradebook."""
+        with Gradebook(self.db_url) as gradebook:
+            try:
+                submission = gradebook.find_submission(lesson.id, student)
+            except MissingEntry:
+                return 0.0, 0.0
+            return submission.total_seconds_late, submission.late_submission_penalty or 0.0
 
     def scores(self, lesson, student):
         """{grade id: score, or None where a written answer awaits the instructor}; {} if never graded."""

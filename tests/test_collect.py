@@ -98,7 +98,7 @@ def test_lms_files_are_written_for_an_lms_download(tmp_path):
     report = Report(submissions, {"t": 2}, [], tmp_path / "grades-01-tensors.csv", 0)
     write_reports(report, LESSON, lms.MOODLE_FOLDERS)
     worksheet = (tmp_path / "moodle-worksheet-01-tensors.csv").read_text()
-    assert "Participant 418223" in worksheet and "Nicolò DAmico" in worksheet and "no notebook handed in" in worksheet
+    assert "Partecipante418223" in worksheet and "Nicolò DAmico" in worksheet and "no notebook handed in" in worksheet
     assert (tmp_path / "moodle-feedback-01-tensors.zip").exists()
     write_reports(report, LESSON, lms.CANVAS)
     assert "418224" in (tmp_path / "canvas-01-tensors.csv").read_text()
@@ -195,3 +195,99 @@ def test_a_zip_entry_marked_as_a_link_is_refused_and_no_link_is_made(tmp_path):
     assert bob.problems == [] and bob.notebook.read_text() == "{}"
     unpacked = tmp_path / "scratch" / "unzipped" / "class" / "alice" / "tensors.ipynb"
     assert not unpacked.exists() and not unpacked.is_symlink()
+
+
+@pytest.mark.parametrize("file_first", [True, False], ids=["file-first", "folder-first"])
+def test_a_zip_with_a_file_and_a_folder_of_the_same_name_keeps_the_first(tmp_path, file_first):
+    archive = tmp_path / "class.zip"
+    entries = [("alice", "not a folder"), ("alice/tensors.ipynb", "{}")]
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name, content in entries if file_first else entries[::-1]:
+            zipped.writestr(name, content)
+        zipped.writestr("bob/tensors.ipynb", "{}")
+    collected, ignored, _ = collect(archive, LESSON, tmp_path / "scratch")
+    clash = "refused: the zip has alice both as a file and as a folder (the first entry is kept)"
+    if file_first:
+        assert [s.student for s in collected] == ["alice", "bob"] and collected[0].notebook is None
+        assert collected[0].problems[0] == f"alice/tensors.ipynb: {clash}"
+        assert ignored == ["alice: not a notebook, ignored"]
+    else:
+        assert collected[0].notebook.read_text() == "{}" and ignored == [f"alice: {clash}"]
+
+
+def moodle_group_zip(path, with_default_group=True):
+    from test_lms import moodle_download_name
+    with zipfile.ZipFile(path, "w") as zipped:
+        zipped.writestr(moodle_download_name("Gruppo A_1", 77, "tensors.ipynb"), "{}")
+        if with_default_group:
+            zipped.writestr("Gruppo di default_assignsubmission_file/tensors.ipynb", "{}")
+    return path
+
+
+def test_moodle_group_submissions_need_the_roster(tmp_path):
+    from corso.grading import GradingError
+    with pytest.raises(GradingError, match="group submissions .* pass it with --roster"):
+        collect(moodle_group_zip(tmp_path / "groups.zip"), LESSON, tmp_path / "scratch")
+
+
+def test_each_member_of_a_moodle_group_gets_the_groups_result(tmp_path):
+    from test_lms import GROUPED, moodle_grading_worksheet, moodle_import
+
+    from corso import lms
+    from corso.grading.report import LmsOptions, Report, write_reports
+    roster = lms.read_roster(moodle_grading_worksheet(GROUPED, "it"))
+    collected, _, layout = collect(moodle_group_zip(tmp_path / "groups.zip"), LESSON, tmp_path / "scratch", roster)
+    by_student = {s.student: s for s in collected}
+    assert sorted(by_student) == ["77", "default-group"]
+    assert [p.participant for p in by_student["77"].members] == ["418223", "418224"]
+    assert [p.participant for p in by_student["default-group"].members] == ["418230", "418231"]
+    by_student["77"].scores, by_student["default-group"].scores = {"t": 2.0}, {"t": 1.0}
+    report = Report(collected, {"t": 2}, [], tmp_path / "grades-01-tensors.csv", 0,
+                    lms=LmsOptions("it", scale=30, roster=tmp_path / "worksheet.csv"))
+    write_reports(report, LESSON, layout)
+    stored = moodle_import((tmp_path / "moodle-worksheet-01-tensors.csv").read_text(), 30, "it")
+    assert {p: grade for p, (grade, _) in stored.items()} == {"418223": 30, "418224": 30, "418230": 15, "418231": 15}
+    # Gruppo B handed nothing in: Ada Neri gets no row (no grade rather than a 0 she was not given).
+
+
+def test_a_participant_missing_from_the_roster_gets_a_line_and_no_lms_row(tmp_path):
+    from test_lms import GROUPED, moodle_download_name, moodle_grading_worksheet
+
+    from corso import lms
+    roster = lms.read_roster(moodle_grading_worksheet(GROUPED, "en", groups=False))
+    archive = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr(moodle_download_name("Nicolò D'Amico", 418223, "tensors.ipynb"), "{}")
+        zipped.writestr(moodle_download_name("Ugo Nessuno", 999, "tensors.ipynb"), "{}")
+    collected, _, _ = collect(archive, LESSON, tmp_path / "scratch", roster)
+    assert collected[0].members[0].email == "418223@studenti.example.it"
+    assert collected[1].problems == ["participant 999 is not in the roster: the LMS will not take this grade"]
+
+
+def test_an_anonymous_canvas_download_says_what_canvas_can_import(tmp_path):
+    from corso import lms
+    from corso.grading.collect import Submission
+    from corso.grading.report import Report, summary, write_reports
+    submissions = [Submission("anon_x7Kq2", tmp_path / "a.ipynb", scores={"t": 2.0})]
+    report = Report(submissions, {"t": 2}, [], tmp_path / "grades-01-tensors.csv", 0)
+    write_reports(report, LESSON, lms.CANVAS)
+    assert not (tmp_path / "canvas-01-tensors.csv").exists()
+    assert "Canvas: no gradebook CSV: the download is anonymous" in summary(report)
+
+
+def test_a_canvas_csv_without_the_assignment_id_says_so(tmp_path):
+    from test_lms import canvas_import
+
+    from corso import lms
+    from corso.grading.collect import Submission
+    from corso.grading.report import LmsOptions, Report, summary, write_reports
+    submissions = [Submission("1001", tmp_path / "a.ipynb", name="damiconicolò", scores={"t": 2.0})]
+    bare = Report(submissions, {"t": 2}, [], tmp_path / "grades-01-tensors.csv", 0)
+    write_reports(bare, LESSON, lms.CANVAS)
+    assert "with no Canvas id: Canvas adds a new assignment" in summary(bare)
+    with_id = Report(submissions, {"t": 2}, [], tmp_path / "grades-01-tensors.csv", 0,
+                     lms=LmsOptions(canvas_assignment="01 Tensori (4521)", scale=100))
+    write_reports(with_id, LESSON, lms.CANVAS)
+    assignments, points, grades = canvas_import((tmp_path / "canvas-01-tensors.csv").read_text())
+    assert assignments == [("01 Tensori", "4521")] and points == {("01 Tensori", "4521"): "100"}
+    assert grades["1001"] == {("01 Tensori", "4521"): "100"} and "Canvas id" not in summary(with_id)

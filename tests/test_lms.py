@@ -154,13 +154,36 @@ def records(tmp_path=None):
     return found
 
 
+# Moodle's strings in each language, as the language packs write them (lang/en/*.php of moodle/moodle 4.5.6;
+# it/*.php of projectestac/moodle-langpacks upstream_45), kept here apart from corso/lms.py: a typo there fails.
+# decsep and thousandssep come from langconfig.php.
+MOODLE_STRINGS = {
+    "en": {"recordid": "Identifier", "hiddenuser": "Participant ", "gradenoun": "Grade", "fullname": "Full name",
+           "lastmodifiedgrade": "Last modified (grade)", "comments": "Feedback comments", "email": "Email address",
+           "status": "Status", "submissionteam": "Group", "defaultteam": "Default group", "maxgrade": "Maximum grade",
+           "decsep": ".", "thousandssep": ","},
+    "it": {"recordid": "Identificativo", "hiddenuser": "Partecipante", "gradenoun": "Valutazione", "fullname": "Nome",
+           "lastmodifiedgrade": "Ultima modifica (valutazione)", "comments": "Commenti", "email": "Indirizzo email",
+           "status": "Stato", "submissionteam": "Gruppo", "defaultteam": "Gruppo di default",
+           "maxgrade": "Valutazione massima", "decsep": ",", "thousandssep": "."},
+}
+
+
+def unformat_float(text, language):
+    """lib/moodlelib.php unformat_float: spaces removed, the language's decimal separator read as "." (the
+    thousands separator is left alone: "7.5" is 7.5 in Italian too)."""
+    text = text.strip().replace(" ", "").replace(MOODLE_STRINGS[language]["decsep"], ".")
+    return float(text) if text else None
+
+
 # Moodle's worksheet reader, re-implemented:
 #   lib/csvlib.php csv_import_reader::load_csv_content: BOM removed, \r\n? -> \n, content trimmed,
 #   fgetcsv with "," and '"', header cells trimmed, duplicate or empty header names refused;
-#   mod/assign/feedback/offline/importgradeslib.php init/next; locallib.php process_import_grades skips.
-def moodle_import(text, assignment_max, current=None, ignoremodified=False, now=None):
+#   mod/assign/feedback/offline/importgradeslib.php init/next (headers compared with == to the strings of the
+#   uploader's language; the id is what follows strlen(hiddenuser)); locallib.php process_import_grades skips.
+def moodle_import(text, assignment_max, language="en", current=None, ignoremodified=False):
     """{participant id: (grade, feedback comments)} that Moodle would store; ``current``: {id: (grade, time)}."""
-    current = current or {}
+    strings, current = MOODLE_STRINGS[language], current or {}
     content = text.lstrip("\ufeff")
     content = re.sub(r"\r\n?", "\n", content).strip()
     rows = list(csv.reader(io.StringIO(content), delimiter=",", quotechar='"'))
@@ -168,16 +191,16 @@ def moodle_import(text, assignment_max, current=None, ignoremodified=False, now=
     assert len(set(columns)) == len(columns) and all(columns), "csvlib refuses empty or duplicate columns"
     assert all(len(row) == len(columns) for row in rows[1:]), "csvlib: rows with another number of columns"
     index = {column: i for i, column in enumerate(columns)}
-    for required in ("Identifier", "Grade", "Last modified (grade)"):
-        assert required in index, f"invalidgradeimport: no {required!r} column"
-    comments = index.get("Feedback comments")
+    for required in ("recordid", "gradenoun", "lastmodifiedgrade"):
+        assert strings[required] in index, f"invalidgradeimport: no {strings[required]!r} column"
+    comments = index.get(strings["comments"])
     stored = {}
     for row in rows[1:]:
-        participant = row[index["Identifier"]][len("Participant "):]
+        participant = row[index[strings["recordid"]]][len(strings["hiddenuser"]):]
         if not participant.isdigit():
             continue  # get_user_id_for_uniqueid finds nobody
-        grade = float(row[index["Grade"]].replace(",", ".")) if row[index["Grade"]].strip() else None
-        modified = datetime.strptime(row[index["Last modified (grade)"]], "%Y-%m-%d %H:%M:%S").timestamp()
+        grade = unformat_float(row[index[strings["gradenoun"]]], language)
+        modified = datetime.strptime(row[index[strings["lastmodifiedgrade"]]], "%Y-%m-%d %H:%M:%S").timestamp()
         old_grade, old_time = current.get(participant, (None, None))
         stale = old_time is not None and old_time > modified + 60
         skip = (old_grade is not None and old_grade == grade) or grade is None or grade < 0 \
@@ -190,10 +213,11 @@ def moodle_import(text, assignment_max, current=None, ignoremodified=False, now=
     return {participant: tuple(value) for participant, value in stored.items()}
 
 
-def test_moodle_worksheet_imports():
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_moodle_worksheet_imports(language):
     when = datetime(2026, 11, 27, 10, 15)
-    text = lms.moodle_worksheet(records(), modified=when)
-    stored = moodle_import(text, assignment_max=10)
+    text = lms.moodle_worksheet(records(), modified=when, language=language)
+    stored = moodle_import(text, assignment_max=10, language=language)
     assert stored == {
         "418223": (10.0, ""),
         "418224": (7.5, "make_grid: atteso / expected 3x3<br>sum_rows: errore &lt;0"),
@@ -205,8 +229,29 @@ def test_moodle_worksheet_imports():
     assert "Nicolò D'Amico" in text and "Jean-Luc L'Hôpital" in text
     # A grade changed in Moodle after the worksheet was written is kept unless "ignore modified" is ticked.
     later = datetime(2026, 11, 28).timestamp()
-    assert moodle_import(text, 10, current={"418224": (5.0, later)})["418224"] == (5.0, "")
-    assert moodle_import(text, 10, current={"418224": (5.0, later)}, ignoremodified=True)["418224"][0] == 7.5
+    assert moodle_import(text, 10, language, current={"418224": (5.0, later)})["418224"] == (5.0, "")
+    assert moodle_import(text, 10, language, current={"418224": (5.0, later)}, ignoremodified=True)["418224"][0] == 7.5
+
+
+def test_a_worksheet_in_the_other_language_is_refused_by_moodle():
+    """Why --lms-language exists: Moodle matches the column names in the uploader's language."""
+    with pytest.raises(AssertionError, match="invalidgradeimport: no 'Identificativo'"):
+        moodle_import(lms.moodle_worksheet(records(), language="en"), 10, language="it")
+    with pytest.raises(AssertionError, match="invalidgradeimport: no 'Identifier'"):
+        moodle_import(lms.moodle_worksheet(records(), language="it"), 10, language="en")
+
+
+@pytest.mark.parametrize(("points", "maximum", "scale", "grade"), [
+    (13, 13, 30, "30"), (0, 13, 30, "0"), (10.5, 13, 30, "24.23"), (6.5, 13, 100, "50"), (1, 3, 30, "10"),
+    (2, 3, 30, "20"), (0.125, 1, 1, "0.13"),  # half up, not to even
+])
+def test_grades_on_the_lms_scale(points, maximum, scale, grade):
+    on_scale = lms.on_scale(points, maximum, scale)
+    assert lms._number(on_scale) == grade
+    assert on_scale <= scale
+    record = lms.GradeRecord("418223", "Anna", on_scale, scale)
+    stored = moodle_import(lms.moodle_worksheet([record], language="it"), assignment_max=scale, language="it")
+    assert stored["418223"][0] == float(grade)  # Moodle takes it: never above the assignment's maximum
 
 
 def test_moodle_worksheet_refuses_an_id_moodle_would_not_find():
@@ -244,7 +289,7 @@ def canvas_import(text):
 def test_canvas_gradebook_imports():
     canvas_records = [lms.GradeRecord(str(uid), f"{last}, {first}", r.score, r.max_score)
                       for (first, last, _, uid), r in zip(STUDENTS, records(), strict=True)]
-    text = lms.canvas_gradebook(canvas_records, "01 Tensori", assignment_id=4521)
+    text = lms.canvas_gradebook(canvas_records, "01 Tensori (4521)")
     assignments, points, grades = canvas_import(text)
     assert assignments == [("01 Tensori", "4521")]
     assert points == {("01 Tensori", "4521"): "10"}
@@ -284,3 +329,80 @@ def test_moodle_feedback_zip_imports_and_is_reproducible(tmp_path):
         assert "Nicolò DAmico_418224_assignfeedback_file/feedback.html" in archive.namelist()
         assert "Zoë Ferri Bianchi_418231_assignfeedback_file/feedback.html" in archive.namelist()
     assert lms.moodle_feedback_zip(records(tmp_path)) == data  # same records, same bytes
+
+
+# ---------------------------------------------------------------------------------------------------
+# IN: Moodle's grading worksheet as a roster; groups; Canvas's pages and Unicode forms
+
+def moodle_grading_worksheet(people, language, groups=True):
+    """The worksheet Moodle downloads (mod/assign/gradingtable.php in download mode): recordid, fullname,
+    email, status, submissionteam (group submissions: the group's name, or defaultteam), gradenoun, maxgrade,
+    gradecanbechanged, lastmodifiedsubmission, lastmodifiedgrade, the comments; ``people``: (id, name, group)."""
+    strings = MOODLE_STRINGS[language]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    team = [strings["submissionteam"]] if groups else []
+    writer.writerow([strings["recordid"], strings["fullname"], strings["email"], strings["status"], *team,
+                     strings["gradenoun"], strings["maxgrade"], "x-gradecanbechanged", "x-lastmodifiedsubmission",
+                     strings["lastmodifiedgrade"], strings["comments"]])
+    for participant, name, group in people:
+        writer.writerow([f"{strings['hiddenuser']}{participant}", name, f"{participant}@studenti.example.it", "-",
+                         *([group or strings["defaultteam"]] if groups else []), "", "30", "Sì", "-", "-", ""])
+    return "\ufeff" + out.getvalue()
+
+
+GROUPED = [(418223, "Nicolò D'Amico", "Gruppo A_1"), (418224, "Anna Maria Rossi", "Gruppo A_1"),
+           (418230, "Zoë Ferri", None), (418231, "Jean-Luc L'Hôpital", None), (418240, "Ada Neri", "Gruppo B")]
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_the_roster_is_read_in_either_language(language):
+    roster = lms.read_roster(moodle_grading_worksheet(GROUPED, language), "worksheet.csv")
+    default = MOODLE_STRINGS[language]["defaultteam"]
+    assert [(p.participant, p.name, p.email, p.team) for p in roster][:3] == [
+        ("418223", "Nicolò D'Amico", "418223@studenti.example.it", "Gruppo A_1"),
+        ("418224", "Anna Maria Rossi", "418224@studenti.example.it", "Gruppo A_1"),
+        ("418230", "Zoë Ferri", "418230@studenti.example.it", default)]
+    solo = lms.read_roster(moodle_grading_worksheet(GROUPED, language, groups=False), "worksheet.csv")
+    assert {p.team for p in solo} == {None}
+
+
+def test_a_file_that_is_not_a_worksheet_is_refused_naming_the_file_and_row():
+    with pytest.raises(lms.RosterError, match=r"^grades\.csv: not Moodle's grading worksheet"):
+        lms.read_roster("Student,ID,Section\nRossi,12,A\n", "grades.csv")
+    with pytest.raises(lms.RosterError, match=r"^w\.csv, row 3: 'Ospite' is not 'Partecipante<number>'"):
+        lms.read_roster(moodle_grading_worksheet(GROUPED[:1], "it") + "Ospite,Mario\n", "w.csv")
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_moodle_group_folders_are_read_with_or_without_an_id(language):
+    default = MOODLE_STRINGS[language]["defaultteam"]
+    names = [moodle_download_name("Gruppo A_1", 77, "tensors.ipynb"),  # the group's name and id
+             moodle_download_name("Gruppo B", 78, "tensors.ipynb", folders=False),
+             moodle_param_file(f"{default}_assignsubmission_file") + "/tensors.ipynb"]  # no group: no id
+    entries = lms.read_entries(names)
+    assert [(e.layout, e.participant, e.name, e.filename) for e in entries] == [
+        (lms.MOODLE_FOLDERS, "77", "Gruppo A 1", "tensors.ipynb"), (lms.MOODLE_FLAT, "78", "Gruppo B", "tensors.ipynb"),
+        (lms.MOODLE_FOLDERS, "", default, "tensors.ipynb")]
+    assert lms.moodle_folder_name("Gruppo A_1") == "Gruppo A 1"
+
+
+def test_canvas_text_and_url_entries_are_read_as_pages_not_a_change_of_layout():
+    names = [canvas_download_name("Nicolò", "D'Amico", 1001, 9000, "tensors.ipynb"),
+             re.sub(r"[^\w]", "", "rossi, anna_1003") + "_text.html",
+             re.sub(r"[^\w]", "", "ferri, zoë_LATE_1004") + "_link.html",
+             "anon_x7Kq2_text.html"]
+    assert lms.detect(names) == lms.CANVAS
+    assert [(e.participant, e.kind, e.late) for e in lms.read_entries(names)] == [
+        ("1001", "file", False), ("1003", "text", False), ("1004", "url", True), ("anon_x7Kq2", "text", False)]
+
+
+@pytest.mark.parametrize("form", ["NFC", "NFD"])
+def test_names_with_accents_are_read_in_either_unicode_form(form):
+    import unicodedata
+    canvas = unicodedata.normalize(form, canvas_download_name("Nicolò", "D'Amico", 1001, 9000, "tensors.ipynb"))
+    moodle = unicodedata.normalize(form, moodle_download_name("Nicolò D'Amico", 418223, "tensors.ipynb"))
+    [canvas_entry], [moodle_entry] = lms.read_entries([canvas]), lms.read_entries([moodle])
+    assert (canvas_entry.participant, canvas_entry.name) == ("1001", "damiconicolò")
+    assert (moodle_entry.participant, moodle_entry.name) == ("418223", "Nicolò DAmico")
+    assert canvas_entry.path == canvas and moodle_entry.path == moodle  # the zip's own names, to open the files

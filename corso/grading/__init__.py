@@ -22,6 +22,8 @@ course: ``submitted/``, ``autograded/``, ``feedback/`` (one page per student, no
 gradebook (``gradebook.db``, SQLite, or the database at ``--db``). What a student submitted is only ever read.
 """
 
+from pathlib import Path
+
 
 class GradingError(Exception):
     """A class cannot be graded (no sandbox, a bad archive, nbgrader failed); the message says why."""
@@ -36,10 +38,11 @@ class Interrupted(KeyboardInterrupt):
 
 
 def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, timeout=None, progress=None,
-                sandbox=True, cluster=None, profile=None, pool=True):
+                sandbox=True, cluster=None, profile=None, pool=True, deadline=None, lms_options=None):
     """Grade every submission of ``lesson`` found in ``submissions``; see the module's docstring. ``profile``
     (a corso.grading.profile.Profile) receives the times of the run; ``pool``: kernels forked from warm zygotes
-    (False: each started in a sandbox of its own, as the reference run's)."""
+    (False: each started in a sandbox of its own, as the reference run's); ``deadline``: the lesson's deadline
+    (default: ``c.Corso.deadlines`` in nbgrader_config.py); ``lms_options``: a report.LmsOptions."""
     import os
 
     import nbformat
@@ -48,9 +51,11 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
     from corso.data import DATA_DIR, prepare_mnist
     from corso.grading import workers as local
     from corso.grading.profile import Profile
+    from corso.grading.report import LmsOptions
     from corso.grading.sandbox import SandboxUnavailable, check_available
 
-    profile = profile or Profile()
+    profile, lms_options = profile or Profile(), lms_options or LmsOptions()
+    roster = read_roster(lms_options.roster) if lms_options.roster else None
 
     settings = {"timeout": timeout, "sandbox": sandbox}
     if cluster:  # the scheduler and its workers first: a cluster that cannot grade says so before any work
@@ -63,7 +68,7 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
             raise GradingError(f"no sandbox for student code: {error} (--no-sandbox grades without one, "
                                "with the submissions running as you)") from None
     prepare_mnist(DATA_DIR)  # complete before the sandbox sees it read-only
-    course = GradingCourse(root, workdir, db_url, timeout, sandbox)
+    course = GradingCourse(root, workdir, db_url, timeout, sandbox, deadline)
     course.workdir.chmod(0o700)
     work = course.workdir / ".work"
     # A submission may not run longer than all its cells at the time limit, plus the start-up.
@@ -74,14 +79,24 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
     else:  # started first: their zygotes warm up while the courses are made
         workers = local.Workers(work / "template", settings, lesson, limit, jobs or os.cpu_count(), pool)
     with workers:
-        result = _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, progress, profile)
+        result = _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, progress, profile,
+                        lms_options, roster)
     profile.zygotes_cpu, profile.unpooled = getattr(workers, "zygotes_cpu", 0.0), getattr(workers, "unpooled", None)
     return result
 
 
-def _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, progress, profile):
-    from pathlib import Path
+def read_roster(path):
+    """The participants of Moodle's grading worksheet at ``path`` (``--roster``)."""
+    from corso import lms
+    try:
+        return lms.read_roster(Path(path).read_text(encoding="utf-8-sig"), str(path))
+    except (OSError, UnicodeDecodeError) as error:
+        raise GradingError(f"--roster {path}: cannot read it ({error})") from None
+    except lms.RosterError as error:
+        raise GradingError(f"--roster {error}") from None
 
+
+def _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, progress, profile, lms_options, roster):
     import nbformat
 
     from corso.course import GradingCourse
@@ -99,15 +114,16 @@ def _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, prog
             make_reference(template, lesson)
     release_nb = nbformat.read(template.workdir / "release" / lesson.id / f"{lesson.slug}.ipynb", as_version=4)
     with profile.stage("collect and screen the submissions (this process)"):
-        collected, ignored, layout = collect.collect(submissions, lesson, work)
-    resume = record.Resume(course, lesson, {"timeout": course.config.Execute.timeout, "sandbox": sandbox})
+        collected, ignored, layout = collect.collect(submissions, lesson, work, roster)
+    resume = record.Resume(course, lesson, {"timeout": course.config.Execute.timeout, "sandbox": sandbox,
+                                            "deadline": course.deadline_of(lesson)})
     todo, resumed = {}, 0
     for submission in collected:
         with profile.stage("collect and screen the submissions (this process)"):
             nb = screen.screen(submission, release_nb) if submission.notebook else None
         if nb is None:
             continue
-        key = resume.key(submission.notebook)
+        key = resume.key(submission.notebook, submission.modified)
         problems = resume.done(submission.student, key)
         if problems is not None and course.scores(lesson, submission.student):
             submission.problems.extend(problems)
@@ -135,9 +151,12 @@ def _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, prog
         raise Interrupted(resumed + len(finished), len(todo) + resumed, course.workdir) from None
     for submission in collected:
         submission.scores = course.scores(lesson, submission.student)
+        submission.late_seconds, submission.penalty = course.lateness(lesson, submission.student)
+        if submission.late_seconds:
+            submission.problems.append(report.late_line(submission))
     max_points = {cell.metadata["nbgrader"]["grade_id"]: cell.metadata["nbgrader"]["points"]
                   for cell in release_nb.cells if cell.metadata.get("nbgrader", {}).get("grade")}
     result = report.Report(collected, max_points, ignored, Path(course.workdir, f"grades-{lesson.id}.csv"),
-                           resumed, sandbox)
+                           resumed, sandbox, lms_options)
     report.write_reports(result, lesson, layout)
     return result

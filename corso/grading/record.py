@@ -3,9 +3,10 @@
 This process is the gradebook's single writer: submissions are graded in parallel, each in a private copy of
 the course, and their results are written here one at a time, in student order, so the gradebook ends as a
 sequential run leaves it. The graded notebook comes from the grading process's pipe (the kernel could reach
-neither it nor the process), is written into this process's own folder, and nbgrader's SaveAutoGrades reads
-the scores from it. A run that stops resumes: a submission graded before is not graded again while its
-notebook, the lesson's source, the grading code, ``nbgrader_config.py``, the environment and the grading
+neither it nor the process), is written into this process's own folder with the submission's time
+(``timestamp.txt``, so nbgrader knows a late one), and nbgrader's SaveAutoGrades and AssignLatePenalties read
+it. A run that stops resumes: a submission graded before is not graded again while its notebook and its time,
+the lesson's deadline and source, the grading code, ``nbgrader_config.py``, the environment and the grading
 settings are the same.
 """
 
@@ -32,8 +33,10 @@ class Resume:
         self.state = json.loads(self.path.read_text()) if self.path.exists() else {}
         self.settings = json.dumps({"grading": fingerprint(lesson), **settings}, sort_keys=True)
 
-    def key(self, notebook):
-        return hashlib.sha256(self.settings.encode() + hashlib.sha256(notebook.read_bytes()).digest()).hexdigest()
+    def key(self, notebook, handed_in):
+        """The key of a submission: the settings, the notebook's bytes and when it was handed in."""
+        return hashlib.sha256(f"{self.settings}\0{handed_in}".encode() +
+                              hashlib.sha256(notebook.read_bytes()).digest()).hexdigest()
 
     def done(self, student, key):
         """The problems recorded when ``student`` was graded with this ``key``, or None."""
