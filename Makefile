@@ -1,5 +1,5 @@
 # The course's commands (see README.md):
-#   students and instructors: `make install` (lessons and grading), then `make build`, `corso grade`, ...
+#   students and instructors: `make install` (lessons and grading), then `make demo`, `make build`, `corso grade`, ...
 #   maintainers:              `make install-dev`, then `make test` (what CI runs)
 VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
@@ -11,7 +11,7 @@ SYSTEM := graphviz bubblewrap
 SYSTEM_DEV := graphviz bubblewrap chromium postgresql
 LOCK := pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
 
-.PHONY: install install-dev system system-dev venv build check test lock gpu-bundle gpu-check screenshots
+.PHONY: install install-dev system system-dev venv demo build check test lock gpu-bundle gpu-check screenshots
 
 install: system  ## lessons and grading: Graphviz, a venv with the locked runtime, MNIST unpacked
 	$(MAKE) venv LOCKFILE=requirements/course.txt
@@ -30,6 +30,12 @@ venv:
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCKFILE)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/corso data
+
+DEMO ?= grading-demo
+demo:  ## instructors: grade the demo class (a Moodle download of 24 lesson-01 submissions) into grading-demo/
+	$(BIN)/corso grade 01-tensors demo/01-tensors-moodle.zip --workdir $(DEMO) --deadline "2026-10-15 23:59" --scale 30
+	@echo "three feedback pages, as three students get them (all right; two mistakes; a crash):"
+	@for student in 1284301 1284312 1284321; do echo "  $(DEMO)/feedback/$$student/01-tensors/tensors.html"; done
 
 build:  ## rebuild release/, solutions/ and notebooks/ from source/
 	$(BIN)/corso build
