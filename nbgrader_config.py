@@ -30,6 +30,12 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE / LA TUA RISPOSTA QUI"
 # nbgrader's default of 30 s; a cell that runs past it is stopped and the submission scores what passed).
 c.Execute.timeout = 120
 
+# Deadlines, per lesson (`corso grade` marks a submission handed in after it; --deadline overrides it for one
+# run), and nbgrader's late penalty ("none", the default: marked late, points kept; "zero": a late submission
+# scores 0). For example:
+# c.Corso.deadlines = {"01-tensors": "2026-10-15 23:59 Europe/Rome"}
+# c.LateSubmissionPlugin.penalty_method = "zero"
+
 # Grading: student code runs in the sandbox, each graded test checked by the kernel's guard (corso.grading),
 # and a kernel that dies does not abort the submission (the tests that ran keep their points) ...
 c.Autograde.autograde_preprocessors = [

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -235,6 +236,49 @@ def cluster_rows(reps, students=40, submissions=10_000, machines=(1, 10, 50), co
     return rows
 
 
+def lms_rows(reps, students=400):
+    """The LMS's own steps for a class of ``students`` as a Moodle download (lesson 01, both languages): reading
+    the zip into submissions, writing the grading worksheet and the feedback zip (with real feedback pages)."""
+    from corso import lms
+    from corso.grading.collect import collect
+    lesson = find_lesson(ROOT, "01-tensors")
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        corso_grade(lesson, a_class(lesson, scratch / "two", 2), scratch / "graded")
+        pages = sorted((scratch / "graded" / "feedback").glob(f"*/{lesson.id}/{lesson.slug}.html"))
+        download = moodle_download(lesson, scratch / "moodle.zip", students)
+        reading, (collected, _, layout), n = timed(lambda: collect(download, lesson, scratch / "collect"), reps)
+        assert layout == lms.MOODLE_FOLDERS and len(collected) == students
+        records = []
+        for i, submission in enumerate(collected):
+            page = scratch / "pages" / f"{submission.student}.html"
+            page.parent.mkdir(exist_ok=True)
+            page.write_bytes(pages[i % 2].read_bytes() + f"<!-- {submission.student} -->".encode())
+            records.append(lms.GradeRecord(submission.student, submission.name, i % 14, 13, "make_grid: wrong dtype",
+                                           feedback=page))
+        worksheet, _, n_sheet = timed(lambda: lms.moodle_worksheet(records), reps)
+        feedback, data, n_zip = timed(lambda: lms.moodle_feedback_zip(records), reps)
+        size = download.stat().st_size
+    return [row(f"LMS: read a Moodle download of {students} submissions ({size / 2**20:.0f} MiB) into submissions",
+                f"{reading:.1f} s", runs=n),
+            row(f"LMS: Moodle's grading worksheet for {students} students", f"{worksheet * 1000:.0f} ms",
+                runs=n_sheet),
+            row(f"LMS: Moodle's feedback zip of {students} feedback pages ({len(data) / 2**20:.0f} MiB)",
+                f"{feedback:.1f} s", runs=n_zip)]
+
+
+def moodle_download(lesson, path, students):
+    """A Moodle "Download all submissions" zip (folders) of ``students`` solved notebooks, half in each language."""
+    from corso.lms import moodle_clean_filename
+    notebooks = {language: filled_release(lesson, language, path.with_name(f"{language}.ipynb")).read_bytes()
+                 for language in ("it", "en")}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for i in range(students):
+            folder = moodle_clean_filename(f"Studente D'Esempio {i}_{1_000_000 + i}_assignsubmission_file")
+            archive.writestr(f"{folder}/{lesson.slug}.ipynb", notebooks["it" if i % 2 else "en"])
+    return path
+
+
 def record_again(lesson, graded, workdir):
     """The writer's part for one submission, ready to time: a notebook graded in ``graded`` recorded into a
     gradebook of its own in ``workdir``, as ``corso grade`` records a worker's result."""
@@ -270,19 +314,21 @@ def main():
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
     parser.add_argument("--readme", action="store_true", help="also put the table in README.md")
-    parser.add_argument("--only", choices=["grading", "cluster"], help="measure only these rows (no README update)")
+    parser.add_argument("--only", choices=["grading", "cluster", "lms"],
+                        help="measure only these rows (no README update)")
     args = parser.parse_args()
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     environment = {"date": time.strftime("%Y-%m-%d"), "machine": platform.machine(), "cpus": os.cpu_count(),
                    "torch": torch.__version__, "threads": torch.get_num_threads(),
                    "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
     if args.only:
-        print(markdown({"grading": grading_rows, "cluster": cluster_rows}[args.only](args.reps), environment))
+        only = {"grading": grading_rows, "cluster": cluster_rows, "lms": lms_rows}[args.only]
+        print(markdown(only(args.reps), environment))
         return
     rows = build_rows(args.reps) + notebook_rows(args.reps) + mnist_rows(torch.device("cpu"), args.reps)
     if torch.cuda.is_available():
         rows += mnist_rows(torch.device("cuda"), args.reps)
-    rows += grading_rows(args.reps) + cluster_rows(args.reps) + [suite_row()]
+    rows += grading_rows(args.reps) + lms_rows(args.reps) + cluster_rows(args.reps) + [suite_row()]
     table = markdown(rows, environment)
     print(table)
     args.json.write_text(json.dumps({"environment": environment, "rows": rows}, indent=1) + "\n")

@@ -28,7 +28,7 @@ EXIT_CODES = """exit codes:
   0    done (build --check: up to date; check: every test passes)
   1    build --check: stale generated files; check: failing tests
   2    a usage error or bad input (not a course folder, unknown lesson, missing or broken file, a lesson that
-       does not build), explained in one line
+       does not build, a folder it cannot write), explained in one line
   3    an unexpected failure (a bug): one line, and the details in the log file it names
   130  interrupted (Ctrl-C); corso grade keeps what it finished and resumes from there when run again
 """
@@ -113,6 +113,10 @@ def main(argv=None):
     except (course.CourseError, lessons.SourceError, build.BuildError, data.DataError, grading.GradingError,
             check.CheckError, edition.EditionError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a path it was given, or the disk: no permission, no space, no such folder
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as interrupted:
         print(str(interrupted) or "interrupted", file=sys.stderr)

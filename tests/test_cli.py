@@ -48,7 +48,7 @@ def test_version():
 def test_help_documents_the_exit_codes():
     code, out, _ = corso("--help")
     assert code == 0
-    for exit_code in ("0 ", "1 ", "2 ", "130"):
+    for exit_code in ("0 ", "1 ", "2 ", "3 ", "130"):
         assert f"\n  {exit_code}" in out, out
 
 
@@ -134,3 +134,26 @@ def marked_processes(mark, scratch):
         if mark.encode() in environ or str(scratch).encode() in command:
             found.append(command.replace(b"\0", b" ").decode(errors="replace"))
     return found
+
+
+def test_a_folder_it_cannot_write_is_one_line(tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    code, _, err = corso("edition", "it", "--target", str(blocked / "editions"))
+    assert_one_clear_line(code, err, str(blocked))
+
+
+def test_an_unexpected_failure_is_one_line_naming_a_private_log(monkeypatch, capsys):
+    from corso import cli
+
+    def broken(args):
+        raise ZeroDivisionError("a bug")
+    monkeypatch.setitem(cli.VERBS, "data", broken)
+    assert main(["data"]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and "unexpected ZeroDivisionError" in err
+    log = Path(err.strip().rsplit(" ", 1)[-1])
+    try:
+        assert "ZeroDivisionError: a bug" in log.read_text() and log.stat().st_mode & 0o777 == 0o600
+    finally:
+        log.unlink()
