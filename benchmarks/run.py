@@ -279,6 +279,37 @@ def moodle_download(lesson, path, students):
     return path
 
 
+def similarity_rows(reps, students=400):
+    """The similarity step for ``students`` submissions of the largest lesson (04): each student's answers a
+    seeded choice among the honest solutions of tests/similarity_corpus.py, as ``corso grade`` leaves them in
+    ``submitted/``; the whole step (reading the notebooks, comparing, writing the page)."""
+    import random
+
+    from similarity_corpus import HONEST
+
+    from corso.grading import similarity
+    from corso.grading.collect import Submission
+    lesson, rng = find_lesson(ROOT, "04-mnist-mlp"), random.Random(2026)
+    with tempfile.TemporaryDirectory() as scratch:
+        submitted, submissions = Path(scratch) / "submitted", []
+        for i in range(students):
+            nb = nbformat.read(lesson.release("it" if i % 2 else "en"), as_version=4)
+            for cell in nb.cells:
+                answers = HONEST.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
+                if cell.metadata.get("nbgrader", {}).get("solution") and answers:
+                    cell.source = rng.choice(answers)
+            student = f"{1_000_000 + i}"
+            (submitted / student / lesson.id).mkdir(parents=True)
+            nbformat.write(nb, submitted / student / lesson.id / f"{lesson.slug}.ipynb")
+            submissions.append(Submission(student, None, name=f"Studente {i}"))
+        page = Path(scratch) / "similarity.html"
+        seconds, comparison, n = timed(lambda: similarity.write_page(page, lesson, submissions, submitted), reps)
+        size = page.stat().st_size
+    return [row(f"similarity of {students} submissions of {lesson.id} (read, compare, write the page: "
+                f"{len(comparison.pairs)} pairs listed, {size / 2**20:.1f} MiB)", f"{seconds:.1f} s",
+                "target", "under 60 s", n)]
+
+
 def record_again(lesson, graded, workdir):
     """The writer's part for one submission, ready to time: a notebook graded in ``graded`` recorded into a
     gradebook of its own in ``workdir``, as ``corso grade`` records a worker's result."""
@@ -314,7 +345,7 @@ def main():
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
     parser.add_argument("--readme", action="store_true", help="also put the table in README.md")
-    parser.add_argument("--only", choices=["grading", "cluster", "lms"],
+    parser.add_argument("--only", choices=["grading", "cluster", "lms", "similarity"],
                         help="measure only these rows (no README update)")
     args = parser.parse_args()
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
@@ -322,13 +353,15 @@ def main():
                    "torch": torch.__version__, "threads": torch.get_num_threads(),
                    "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
     if args.only:
-        only = {"grading": grading_rows, "cluster": cluster_rows, "lms": lms_rows}[args.only]
+        only = {"grading": grading_rows, "cluster": cluster_rows, "lms": lms_rows,
+                "similarity": similarity_rows}[args.only]
         print(markdown(only(args.reps), environment))
         return
     rows = build_rows(args.reps) + notebook_rows(args.reps) + mnist_rows(torch.device("cpu"), args.reps)
     if torch.cuda.is_available():
         rows += mnist_rows(torch.device("cuda"), args.reps)
-    rows += grading_rows(args.reps) + lms_rows(args.reps) + cluster_rows(args.reps) + [suite_row()]
+    rows += grading_rows(args.reps) + lms_rows(args.reps) + similarity_rows(args.reps) + cluster_rows(args.reps)
+    rows += [suite_row()]
     table = markdown(rows, environment)
     print(table)
     args.json.write_text(json.dumps({"environment": environment, "rows": rows}, indent=1) + "\n")

@@ -5,10 +5,10 @@
     corso build --check        exit 1, naming each stale generated file, if the build would change anything
     corso grade LESSON SUBMISSIONS [--jobs N] [--workdir grading] [--db URL] [--timeout S] [--no-sandbox]
                                [--no-pool] [--profile] [--deadline WHEN] [--lms-language it|en] [--scale MAX]
-                               [--roster WORKSHEET] [--canvas-assignment "TITLE (ID)"]
+                               [--roster WORKSHEET] [--canvas-assignment "TITLE (ID)"] [--no-similarity]
                                autograde a folder, zip or LMS download of submissions, each in a sandbox:
-                               feedback, grades CSV (and the LMS's files), summary (--profile: and where the
-                               time went)
+                               feedback, grades CSV (and the LMS's files), class report, similar answers,
+                               summary (--profile: and where the time went)
     corso feedback LESSON [--workdir grading] [--db URL]
                                make every student's feedback page again from the gradebook (after grading
                                written answers in the formgrader)
@@ -60,6 +60,8 @@ def parser():
     grade_parser.add_argument("--no-pool", action="store_true",
                               help="start each kernel in a sandbox of its own instead of forking it from a warm "
                                    "zygote (slower; the same grades)")
+    grade_parser.add_argument("--no-similarity", action="store_true",
+                              help="do not compare the students' answers (similarity-LESSON.html)")
     grade_parser.add_argument("--no-sandbox", action="store_true",
                               help="run student code without the sandbox (it runs as you: only for trusted work)")
     lms_options = grade_parser.add_argument_group("deadline and LMS files")
@@ -167,6 +169,7 @@ def run_grade(args):
     report = grade_class(root, lesson, args.submissions, workdir, db_url=args.db, jobs=args.jobs,
                          timeout=args.timeout, sandbox=not args.no_sandbox, cluster=args.cluster, profile=profile,
                          pool=not args.no_pool, deadline=args.deadline, lms_options=options,
+                         similarity=not args.no_similarity,
                          progress=lambda total: tqdm(total=total, unit="submission", file=sys.stderr))
     print(summary(report))
     if args.profile:

@@ -50,9 +50,10 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 WHEEL_NAME = "corso_student"
 
 # Instructor-only packages left out of the students' environment: the notebook test runner (nbval), the
-# gradebook's PostgreSQL driver and the grading progress bar. Everything else in the course's runtime is
+# gradebook's PostgreSQL driver, the grading progress bar, the cluster's Dask and the similarity report's
+# copydetect. Everything else in the course's runtime is
 # what the notebooks import or what JupyterLab and the Validate button need (nbgrader requires `notebook`).
-INSTRUCTOR_ONLY = {"distributed", "nbval", "psycopg", "psycopg-binary", "psycopg-c", "tqdm"}
+INSTRUCTOR_ONLY = {"copydetect", "distributed", "nbval", "psycopg", "psycopg-binary", "psycopg-c", "tqdm"}
 ITALIAN_ONLY = {"jupyterlab-language-pack-it-it"}
 
 # nbgrader 0.9.6 docs/source/user_guide/installation.rst, "Disabling extensions": the exact names; plus

@@ -32,3 +32,5 @@ def test_make_demo_grades_the_class_as_committed(tmp_path):
     pages = [line.strip() for line in done.stdout.splitlines() if line.strip().endswith("/tensors.html")]
     assert len(pages) == 3 and all(Path(page).is_file() for page in pages)
     assert (tmp_path / "moodle-worksheet-01-tensors.csv").is_file() and "grades out of 30" in done.stdout
+    similarity = tmp_path / "similarity-01-tensors.html"
+    assert f"similar answers, to look at: {similarity}" in done.stdout and similarity.stat().st_mode & 0o777 == 0o600

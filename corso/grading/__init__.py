@@ -15,6 +15,7 @@
 - ``feedback``: the student's page (the summary first, no test traceback, no hidden test line, sanitised);
 - ``record``: the single writer of the gradebook, and resuming an interrupted run;
 - ``report`` (with ``class_report``): the grades CSV, the LMS's files, the summary, the class report;
+- ``similarity``: which students' answers are alike, a page for the instructor to look at;
 - ``profile``: where a run's time went (``--profile``).
 
 The grading folder (``--workdir``, default ``grading/``, readable by the instructor alone) is an nbgrader
@@ -38,11 +39,12 @@ class Interrupted(KeyboardInterrupt):
 
 
 def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, timeout=None, progress=None,
-                sandbox=True, cluster=None, profile=None, pool=True, deadline=None, lms_options=None):
+                sandbox=True, cluster=None, profile=None, pool=True, deadline=None, lms_options=None, similarity=True):
     """Grade every submission of ``lesson`` found in ``submissions``; see the module's docstring. ``profile``
     (a corso.grading.profile.Profile) receives the times of the run; ``pool``: kernels forked from warm zygotes
     (False: each started in a sandbox of its own, as the reference run's); ``deadline``: the lesson's deadline
-    (default: ``c.Corso.deadlines`` in nbgrader_config.py); ``lms_options``: a report.LmsOptions."""
+    (default: ``c.Corso.deadlines`` in nbgrader_config.py); ``lms_options``: a report.LmsOptions; ``similarity``:
+    write the similarity page."""
     import os
 
     import nbformat
@@ -80,7 +82,7 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
         workers = local.Workers(work / "template", settings, lesson, limit, jobs or os.cpu_count(), pool)
     with workers:
         result = _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, progress, profile,
-                        lms_options, roster)
+                        lms_options, roster, similarity)
     profile.zygotes_cpu, profile.unpooled = getattr(workers, "zygotes_cpu", 0.0), getattr(workers, "unpooled", None)
     return result
 
@@ -96,11 +98,13 @@ def read_roster(path):
         raise GradingError(f"--roster {error}") from None
 
 
-def _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, progress, profile, lms_options, roster):
+def _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, progress, profile, lms_options, roster,
+           similarity):
     import nbformat
 
     from corso.course import GradingCourse
     from corso.grading import collect, record, report, screen
+    from corso.grading import similarity as similar
     from corso.grading.verdict import make_reference
     from corso.grading.workers import run_in_order
 
@@ -117,12 +121,13 @@ def _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, prog
         collected, ignored, layout = collect.collect(submissions, lesson, work, roster)
     resume = record.Resume(course, lesson, {"timeout": course.config.Execute.timeout, "sandbox": sandbox,
                                             "deadline": course.deadline_of(lesson)})
-    todo, resumed = {}, 0
+    todo, resumed, screened = {}, 0, []
     for submission in collected:
         with profile.stage("collect and screen the submissions (this process)"):
             nb = screen.screen(submission, release_nb) if submission.notebook else None
         if nb is None:
             continue
+        screened.append(submission)
         key = resume.key(submission.notebook, submission.modified)
         problems = resume.done(submission.student, key)
         if problems is not None and course.scores(lesson, submission.student):
@@ -158,5 +163,10 @@ def _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, prog
                   for cell in release_nb.cells if cell.metadata.get("nbgrader", {}).get("grade")}
     result = report.Report(collected, max_points, ignored, Path(course.workdir, f"grades-{lesson.id}.csv"),
                            resumed, sandbox, lms_options)
+    if similarity:
+        page = course.workdir / f"similarity-{lesson.id}.html"
+        with profile.stage("similarity of the answers (this process)"):
+            comparison = similar.write_page(page, lesson, screened, submitted)
+        result.similarity = (page, len(comparison.pairs))
     report.write_reports(result, lesson, layout)
     return result

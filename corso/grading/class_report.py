@@ -70,9 +70,20 @@ def render(report, lesson):
         _failures(outcomes),
         "<h2>Da rivedere / Flagged for review</h2>",
         _flagged(report, outcomes),
+        *_similar(report),
     ]
     return PAGE.format(title=e(f"{lesson.id}: class report"), body="\n".join(sections),
                        policy=e(content_security_policy()))
+
+
+def _similar(report):
+    """The link to the similarity page, when this run wrote one."""
+    if report.similarity is None:
+        return []
+    page, pairs = report.similarity
+    return ["<h2>Risposte simili / Similar answers</h2>",
+            f"<p><a href='{html.escape(page.name)}'>{html.escape(page.name)}</a>: {pairs} coppie da guardare / "
+            f"{pairs} pairs to look at.</p>"]
 
 
 def _overview(report, outcomes):

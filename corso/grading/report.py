@@ -4,7 +4,8 @@
 - for an LMS download: Moodle's grading worksheet (its columns in the language of the instructor's Moodle) and
   feedback zip, or Canvas's gradebook CSV (``corso.lms``), the grades on the LMS's scale when one is given, a
   group's result for each of its members;
-- ``class-report-<lesson>.html``: the class report, one self-contained page (``class_report``);
+- ``class-report-<lesson>.html``: the class report, one self-contained page (``class_report``), linking the
+  similarity page (``similarity``) when one was made;
 - the summary table printed at the end of ``corso grade``.
 """
 
@@ -42,6 +43,7 @@ class Report:
     sandboxed: bool = True
     lms: LmsOptions = LmsOptions()
     lms_notes: list = field(default_factory=list)  # what the LMS files hold, or why one was not written
+    similarity: tuple | None = None  # (the similarity page, the number of pairs it lists); None: not made
 
     @property
     def max_total(self):
@@ -167,5 +169,8 @@ def summary(report):
     lines.append(f"{len(report.submissions)} students ({report.resumed} already graded, not graded again); "
                  f"grades in {report.csv}; feedback in {report.csv.parent / 'feedback'}")
     lines.append(f"class report: {class_report_path(report)}")
+    if report.similarity:
+        page, pairs = report.similarity
+        lines.append(f"similar answers, to look at: {page} ({pairs} pairs above the threshold)")
     lines += report.lms_notes
     return "\n".join(lines)
