@@ -214,7 +214,8 @@ def test_csv_has_one_column_per_graded_cell_and_the_total(graded):
     rows = list(csv.reader(io.StringIO(report.csv.read_text())))
     header = rows[0]
     assert header[:3] == ["student", "name", "language"] and header[-3:] == ["total", "sandboxed", "problems"]
-    assert set(POINTS) <= set(header[3:-3]) and len(header[3:-3]) == len(report.max_points)
+    assert header[-5:-3] == ["late (hours)", "late penalty"]
+    assert set(POINTS) <= set(header[3:-5]) and len(header[3:-5]) == len(report.max_points)
     assert len(rows) == 1 + len(CLASS)
     solved_row = next(row for row in rows if row[0] == "solved")
     assert solved_row[-3:-1] == [str(FULL), "yes"]
