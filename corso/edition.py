@@ -112,8 +112,9 @@ def student_lock(lock_text, languages):
             header.append(line)
         else:
             current["lines"].append(line)
-            via = re.match(r"\s*#\s+(?:via\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)", line)
-            if via and "#" in line and "--hash" not in line:
+            # "# via nbgrader", or "# via" alone followed by "#   nbgrader" lines (pip-compile's two forms)
+            via = re.fullmatch(r"\s*#\s+(?:via\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)(?:\s+\(.*\))?\s*", line)
+            if via and line.strip() != "# via":
                 current["via"].add(_normalize(via.group(1)))
     removed = set(_excluded(languages))
     while True:

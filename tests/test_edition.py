@@ -205,6 +205,14 @@ psycopg-binary==3.3.9 \\
 jupyterlab-language-pack-it-it==4.5.post3 \\
     --hash=sha256:2222
     # via corso (pyproject.toml)
+distributed==2026.8.0 \\
+    --hash=sha256:3333
+    # via corso (pyproject.toml)
+cloudpickle==3.1.2 \\
+    --hash=sha256:4444
+    # via
+    #   distributed
+    #   nbval
 """
     kept = edition.student_lock(lock, ("it",))
     names = {edition._requirement_name(line) for line in kept.splitlines()
