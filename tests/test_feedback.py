@@ -183,7 +183,11 @@ def test_class_report_beside_the_grades_private_and_complete(feedback_class):
     languages = {spec.language for spec in CLASS.values()}
     assert all(f"{language}: {sum(s.language == language for s in CLASS.values())}" in text
                for language in languages)
-    assert summary(report).splitlines()[-1] == f"class report: {path}"
+    similarity, pairs = report.similarity
+    assert summary(report).splitlines()[-2:] == [f"class report: {path}",
+                                                 f"similar answers, to look at: {similarity} ({pairs} pairs above "
+                                                 "the threshold)"]
+    assert similarity.name in text  # linked from the class report
     assert class_report.render(report, LESSON) == text  # deterministic
 
 

@@ -168,9 +168,9 @@ def summary(report):
                      "can be forged")
     lines.append(f"{len(report.submissions)} students ({report.resumed} already graded, not graded again); "
                  f"grades in {report.csv}; feedback in {report.csv.parent / 'feedback'}")
+    lines += report.lms_notes
     lines.append(f"class report: {class_report_path(report)}")
     if report.similarity:
         page, pairs = report.similarity
         lines.append(f"similar answers, to look at: {page} ({pairs} pairs above the threshold)")
-    lines += report.lms_notes
     return "\n".join(lines)
