@@ -84,6 +84,12 @@ def test_the_starter_code_and_unanswered_exercises_count_for_nothing():
     assert result.ranked == [] and all(not found for found in result.answers.values())
 
 
+def test_a_huge_answer_is_cut_not_a_reason_to_wait():
+    huge = {g: HONEST[g][0] for g in HONEST} | {"mlp": HONEST["mlp"][0] + "\n# padding\nx = 1\n" * 200_000}
+    result = similarity.compare({"huge": huge, **honest_class(6)}, STARTERS, EXERCISES)
+    assert len(result.answers["mlp"]["huge"].text) == similarity.MAX_ANSWER
+
+
 def page(comparison, tmp_path, people=None):
     path = tmp_path / "similarity-04-mnist-mlp.html"
     from corso.files import write_atomic

@@ -46,6 +46,7 @@ MIN_SHARED = 6  # fingerprints in common on an exercise below which its score is
 THRESHOLD = 0.6  # the overall score from which a pair is listed
 EXERCISE_THRESHOLD = 0.8  # the score on one exercise from which a pair is listed there
 EXERCISE_ROWS = 15  # the pairs listed on one exercise, at most
+MAX_ANSWER = 20_000  # characters of an answer compared and shown (a real one is under 2 000; a hostile one is cut)
 
 
 @dataclass
@@ -124,7 +125,7 @@ def compare(class_answers, starters, exercises):
     answers, common, shared = {}, {}, {}
     for exercise, kind in exercises.items():
         distribution = distribution_hashes(starters.get(exercise, []), kind)
-        answers[exercise] = {student: fingerprint(texts[exercise], kind, distribution)
+        answers[exercise] = {student: fingerprint(texts[exercise][:MAX_ANSWER], kind, distribution)
                              for student, texts in sorted(class_answers.items()) if exercise in texts}
         answers[exercise] = {student: found for student, found in answers[exercise].items() if found.hashes}
         holders = defaultdict(list)
