@@ -219,7 +219,7 @@ def readme(languages, lessons):
         text = (STUDENT / f"README.{language}.md").read_text(encoding="utf-8")
         parts.append(text.format(title=TITLES[language],
                                  lessons=", ".join(f"`{prefix}{lesson.id}`" for lesson in lessons),
-                                 first=prefix + first, folders=f"{prefix}NN-…/" if prefix else folders))
+                                 first=prefix + first, folders=f"`{prefix}NN-…/`" if prefix else folders))
     return "\n---\n\n".join(parts)
 
 

@@ -129,6 +129,10 @@ def test_readme_speaks_the_students_language(editions):
         assert words in italian
     assert "Install (once)" not in italian and "Hand in" in english and "Consegnare" not in english
     assert "Installazione" in both and "Hand in" in both and "it/01-tensors" in both
+    for text in (italian, english, both):  # code spans close where they open (no stray backticks)
+        prose = [line for line in text.splitlines() if not line.startswith("```")]
+        assert not [line for line in prose if "``" in line or line.count("`") % 2], text
+    assert "- `01-tensors/`, `02-autograd/`" in italian and "- `it/NN-…/`" in both
 
 
 def test_student_jupyterlab_configuration(editions):
