@@ -25,7 +25,8 @@ wheel, ``corso-student``, which brings
 
 No solution, hidden test, executed solution or source notebook goes in (tests/test_edition.py scans every
 byte, inside the zips too). Writing is idempotent: the same course gives the same bytes (sorted zip
-entries, fixed times), unchanged files are not rewritten, and files that are no longer part of the
+entries; each entry dated by the last commit of what it comes from, a lesson's notebook by its lesson's source,
+the rest by the course's), unchanged files are not rewritten, and files that are no longer part of the
 edition are removed.
 """
 
@@ -34,6 +35,8 @@ import hashlib
 import io
 import json
 import re
+import subprocess
+import time
 import tomllib
 import zipfile
 from dataclasses import dataclass
@@ -130,12 +133,13 @@ def _record_hash(data):
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def deterministic_zip(files):
-    """Zip bytes of {name: bytes}: sorted entries, fixed times and modes, so equal input gives equal bytes."""
+def deterministic_zip(files, times=None):
+    """Zip bytes of {name: bytes}: sorted entries, fixed modes, and the times of ``times`` ({name: date and
+    time}; ZIP_TIME for the others), so equal input gives equal bytes."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(files):
-            info = zipfile.ZipInfo(name, ZIP_TIME)
+            info = zipfile.ZipInfo(name, (times or {}).get(name, ZIP_TIME))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, files[name])
@@ -273,5 +277,30 @@ def make_edition(root, language, target):
             written.append(path)
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
-    _write_if_changed(archive, deterministic_zip({f"{name}/{rel}": data for rel, data in files.items()}), written)
+    times = {f"{name}/{rel}": last_change(root, _origin(rel)) for rel in files}
+    _write_if_changed(archive, deterministic_zip({f"{name}/{rel}": data for rel, data in files.items()}, times),
+                      written)
     return Edition(folder, archive, tuple(written))
+
+
+def _origin(relative):
+    """What an edition file comes from: a lesson's notebook from its lesson's source folder, the rest from the
+    course as a whole."""
+    lesson = next((part for part in Path(relative).parts if re.fullmatch(r"\d\d-[a-z0-9-]+", part)), None)
+    return f"source/{lesson}" if lesson else "."
+
+
+def last_change(root, path):
+    """When ``path`` (in the course ``root``) last changed, as a zip entry's (UTC) date and time: its last
+    commit's time, so that a commit always gives the same zip; outside a git checkout, its newest file's (for
+    the whole course, the newest of ``source/``: not a virtual environment or a grading folder)."""
+    try:
+        stamp = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%ct", "--", path],
+                               capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        stamp = ""
+    if not stamp:
+        target = Path(root, "source" if path == "." else path)
+        stamp = max(file.stat().st_mtime for file in target.rglob("*") if file.is_file()
+                    and not any(part.startswith(".") for part in file.relative_to(target).parts))
+    return time.gmtime(max(int(float(stamp)), 315532800))[:6]  # a zip cannot date before 1980

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import time
 import zipfile
 from pathlib import Path
 
@@ -156,6 +157,20 @@ def test_student_jupyterlab_configuration(editions):
     assert "@jupyter/nbgrader:validate-assignment" not in page
     overrides = data["share/jupyter/lab/settings/overrides.d/zz-corso-student.json"]
     assert overrides["@jupyterlab/translation-extension:plugin"] == {"locale": "it_IT"}
+
+
+def test_zip_entries_are_dated_by_the_last_commit_of_what_they_come_from(editions):
+    def committed(path):  # git's own answer, as a zip entry keeps it: UTC, to the even second
+        stamp = int(subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%ct", "--", path],
+                                   capture_output=True, text=True, check=True).stdout.strip())
+        return time.gmtime(stamp - stamp % 2)[:6]
+    with zipfile.ZipFile(editions["both"].zip) as archive:
+        dates = {info.filename.split("/", 1)[1]: info.date_time for info in archive.infolist()}
+    for lesson in LESSONS:
+        for language in ("it", "en"):
+            assert dates[f"{language}/{lesson.id}/{lesson.slug}.ipynb"] == committed(f"source/{lesson.id}")
+    assert dates["README.md"] == dates["requirements.txt"] == committed(".")  # the course's last commit
+    assert min(dates.values()) > (2020, 1, 1, 0, 0, 0)  # real dates, not the zip format's 1980
 
 
 def test_regenerating_is_idempotent(editions, tmp_path):
