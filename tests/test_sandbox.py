@@ -30,7 +30,7 @@ SPACE_MARGIN = 128 << 20  # what other work on this machine may take meanwhile
 INODE_MARGIN = 10_000
 
 FILL = r"""
-import json, os
+import json, os, sys
 
 def writable_folders():  # one per filesystem: those named first, then any other found writable
     found = ["/", "/tmp", "/dev", "/dev/shm", %(sockets)r]
@@ -67,12 +67,13 @@ def fill_and_empty(folder, prefix, count, size):
 result = {folder: {"small": fill_and_empty(folder, "small-", %(small)d, 0),
                    "big": fill(folder, "big-", %(big)d, %(big_size)d)} for folder in writable_folders()}
 result["output"] = fill_output(1, 32 << 20) + fill_output(2, 32 << 20)
-print("\nRESULT", json.dumps(result))
+sys.stdout.write("\nRESULT " + json.dumps(result) + "\n")  # one write: the kernel's echo of fd 1 (the 32 MiB
+# above, still arriving) may land between two, as between print's pieces
 """
 
 MOUNTINFO = r"""
-import json
-print("\nRESULT", json.dumps(open("/proc/self/mountinfo").read()))
+import json, sys
+sys.stdout.write("\nRESULT " + json.dumps(open("/proc/self/mountinfo").read()) + "\n")
 """
 
 
