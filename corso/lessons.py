@@ -78,6 +78,7 @@ def read_source(lesson):
     problems = [f"{path}, cell {index} (id {cell.get('id')!r}): {problem}"
                 for index, cell in enumerate(nb.cells) for problem in _cell_problems(nb.cells, index)]
     problems += [f"{path}: {problem}" for problem in _grade_id_problems(nb.cells)]
+    problems += [f"{path}, {problem}" for problem in _try_it_problems(nb.cells)]
     if problems:
         raise SourceError("\n".join(problems))
     return nb
@@ -151,6 +152,44 @@ def _grade_id_problems(cells):
                    f"(first used in cell {first[grade_id]})")
         else:
             first[grade_id] = index
+
+
+def _try_it_problems(cells):
+    """A "try it" cell (a code cell between an answer cell and its tests that uses what the answer defines)
+    must catch the stub's NotImplementedError: the unanswered notebook still runs from top to bottom."""
+    defined = set()
+    for index, cell in enumerate(cells):
+        meta = nbgrader_meta(cell)
+        if cell.cell_type != "code" or meta.get("grade"):
+            defined = set() if meta.get("grade") else defined
+            continue
+        tree = _parsed(cell.source)
+        if tree is None:
+            continue
+        if meta.get("solution"):
+            defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+        elif {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} & defined and not _catches(tree):
+            names = ", ".join(sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} & defined))
+            yield (f"cell {index} (id {cell.get('id')!r}): this cell tries {names} before its tests: catch the "
+                   "stub's NotImplementedError (try: ... except NotImplementedError: print(\"...: non ancora "
+                   "scritta / not written yet\"))")
+
+
+def _parsed(source):
+    """The cell's Python syntax tree (IPython's magics turned into calls), or None if it does not parse."""
+    from IPython.core.inputtransformer2 import TransformerManager
+    try:
+        return ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError:
+        return None
+
+
+def _catches(tree):
+    """Whether ``tree`` has an ``except`` that catches NotImplementedError."""
+    handlers = [node.type for node in ast.walk(tree) if isinstance(node, ast.ExceptHandler)]
+    return any(isinstance(name, ast.Name) and name.id in ("NotImplementedError", "RuntimeError", "Exception")
+               for handler in handlers for name in ([handler] if not isinstance(handler, ast.Tuple)
+                                                    else handler.elts))
 
 
 def _positive_number(value):

@@ -79,6 +79,12 @@ def tagged_answer(cells):
     cell_by_id(cells, "double")["metadata"]["tags"] = ["it"]
 
 
+def untried_stub(cells):
+    answer = cells.index(cell_by_id(cells, "double"))
+    cells.insert(answer + 1, {"cell_type": "code", "id": "try-double", "metadata": {}, "source": "print(double(2))",
+                              "outputs": [], "execution_count": None})
+
+
 BROKEN = {
     duplicate_grade_id: r"cell \d+ \(id 'square_tests'\): duplicate grade id 'double_tests' \(first used in cell \d+\)",
     graded_without_points: r"cell \d+ \(id 'square_tests'\): graded cell 'square_tests' has no points",
@@ -86,6 +92,8 @@ BROKEN = {
     italian_without_english: r"cell \d+ \(id 'md-\d+-it'\): 'it' cell without its 'en' twin right after it",
     outputs_in_source: r"cell \d+ \(id 'square'\): source cells carry no outputs",
     tagged_answer: r"cell \d+ \(id 'double'\): graded or answer cells are shared by both languages",
+    untried_stub: r"cell \d+ \(id 'try-double'\): this cell tries double before its tests: catch the stub's "
+                  r"NotImplementedError",
 }
 
 
