@@ -24,6 +24,8 @@ import warnings
 from importlib.metadata import version
 from pathlib import Path
 
+from corso.lms import LMS_LANGUAGES
+
 EXIT_CODES = """exit codes:
   0    done (build --check: up to date; check: every test passes)
   1    build --check: stale generated files; check: failing tests
@@ -68,7 +70,7 @@ def parser():
     lms_options.add_argument("--deadline", metavar="WHEN",
                              help="the lesson's deadline, e.g. '2026-10-15 23:59' (this machine's time zone) or "
                                   "'2026-10-15 23:59 Europe/Rome' (default: c.Corso.deadlines in nbgrader_config.py)")
-    lms_options.add_argument("--lms-language", choices=["it", "en"], default="it",
+    lms_options.add_argument("--lms-language", choices=LMS_LANGUAGES, default="it",
                              help="the language of the Moodle interface you upload the grading worksheet with: "
                                   "Moodle matches its column names in that language (default: it)")
     lms_options.add_argument("--scale", type=positive, metavar="MAX",

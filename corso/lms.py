@@ -236,7 +236,9 @@ def on_scale(points, max_points, scale):
 # -> get_string('pluginname', 'assignfeedback_comments') (a feedback column at index 0 is ignored:
 # !empty($details['index'])). The participant id is what follows get_string('hiddenuser', 'assign') in the
 # identifier.
-# mod/assign/feedback/offline/locallib.php (process_import_grades): the grade goes through unformat_float;
+# mod/assign/feedback/offline/locallib.php (process_import_grades): the grade goes through unformat_float
+# (lib/moodlelib.php: the language's decimal separator, "," in Italian, read as "."; the thousands separator,
+# "." in Italian, left alone: "7.5" is 7.5 in both languages);
 # a row is skipped when the grade is empty or negative, above the assignment's maximum, equal to the current
 # grade, or older (Last modified (grade) + 60 s) than the grade already in Moodle unless "ignore modified"
 # is ticked; feedback comments are stored as HTML (commentformat FORMAT_HTML).
