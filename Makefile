@@ -6,9 +6,9 @@ BIN := $(abspath $(VENV))/bin
 PYTHON ?= python3.11
 export PATH := $(BIN):$(PATH)
 # Debian/Ubuntu packages: Graphviz's dot and bubblewrap (the grading sandbox); the browser and the database
-# server the tests drive.
+# server the tests drive, and git (the edition's zip dates are its commits' times, which a test reads).
 SYSTEM := graphviz bubblewrap
-SYSTEM_DEV := graphviz bubblewrap chromium postgresql
+SYSTEM_DEV := graphviz bubblewrap chromium postgresql git
 LOCK := pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
 
 .PHONY: install install-dev system system-dev venv demo build check test lock gpu-bundle gpu-check screenshots
