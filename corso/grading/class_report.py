@@ -91,7 +91,7 @@ def _overview(report, outcomes):
     languages = Counter(submission.language or "?" for submission in report.submissions)
     rows = [("studenti / students", len(report.submissions)),
             ("valutati / graded", len(outcomes)),
-            ("punti massimi / maximum", number(sum(report.max_points.values())))]
+            ("punti massimi / maximum", number(report.max_total))]
     if totals:
         rows += [("media / mean", number(statistics.mean(totals))),
                  ("mediana / median", number(statistics.median(totals))),
@@ -191,7 +191,7 @@ def _pyplot():
 def _histogram(report, outcomes):
     plt = _pyplot()
     totals = [submission.total for submission in report.submissions if submission.student in outcomes]
-    maximum = sum(report.max_points.values())
+    maximum = report.max_total
     fig, ax = plt.subplots(figsize=(7, 2.8))
     ax.hist(totals, bins=[x - 0.5 for x in range(int(maximum) + 2)], color="#1565c0", edgecolor="white")
     ax.set_xlabel("punti / points")
