@@ -10,6 +10,13 @@ export PATH := $(BIN):$(PATH)
 SYSTEM := graphviz bubblewrap
 SYSTEM_DEV := graphviz bubblewrap chromium postgresql git
 LOCK := pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
+# The students' lock, requirements/student.txt: the course's runtime resolved once for every platform and
+# Python >= 3.11.5 (uv's `--universal` writes each platform-only package with its environment marker, and
+# treats `--python-version` as the lower bound), constrained to the exact versions of requirements/course.txt.
+# 3.11.5, not 3.11: soupsieve 4.1.3 requires it (nbgrader 0.9.6 requires >= 3.11). uv does not read pip's
+# configuration (pip.conf, PIP_*), so pip's constraint file and local indexes do not enter it.
+STUDENT_LOCK := uv pip compile --quiet --universal --python-version 3.11.5 --generate-hashes --no-emit-index-url \
+	--custom-compile-command "make lock"
 
 .PHONY: install install-dev system system-dev venv demo build check test lock gpu-bundle gpu-check screenshots
 
@@ -49,6 +56,7 @@ test:  ## the full test suite: lint, tooling, build, grading, browser, nbval on 
 lock:  ## refresh the hashed locks from pyproject.toml (after changing a dependency)
 	$(BIN)/$(LOCK) -o requirements/course.txt pyproject.toml
 	$(BIN)/$(LOCK) --extra dev -c requirements/course.txt -o requirements/dev.txt pyproject.toml
+	$(BIN)/$(STUDENT_LOCK) -c requirements/course.txt -o requirements/student.txt pyproject.toml
 
 gpu-bundle:  ## wheels and Graphviz for a bare CUDA machine, in .whl/ and .deb/ (see gpu/bundle.sh)
 	bash gpu/bundle.sh

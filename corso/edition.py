@@ -4,9 +4,10 @@
 
 It holds the release notebooks of the language (``it``, ``en``, or ``both``), the vendored data, a README
 in the students' language, a student ``nbgrader_config.py`` with only what the Validate button needs, and
-the minimal environment: ``requirements.txt`` (pinned; copied from the lead's hashed lock
-``requirements/course.txt`` without the instructor-only packages when that file exists) and one small
-wheel, ``corso-student``, which brings
+the minimal environment: ``requirements.txt`` (pinned and hashed; the students' lock
+``requirements/student.txt``, one resolution for Windows, macOS and Linux, without the instructor-only
+packages), ``requirements-cpu.txt`` (the same without torch, torchvision and the CUDA libraries, for Linux
+students who take PyTorch's CPU build from its own index) and one small wheel, ``corso-student``, which brings
 
 - ``corso.checks``, ``corso.data`` (and ``corso.files``), the only part of the course's package the notebooks
   import;
@@ -58,6 +59,8 @@ WHEEL_NAME = "corso_student"
 # what the notebooks import or what JupyterLab and the Validate button need (nbgrader requires `notebook`).
 INSTRUCTOR_ONLY = {"copydetect", "distributed", "nbval", "psycopg", "psycopg-binary", "psycopg-c", "tqdm"}
 ITALIAN_ONLY = {"jupyterlab-language-pack-it-it"}
+# Left out of requirements-cpu.txt: on Linux the README installs them first from PyTorch's CPU index.
+TORCH = {"torch", "torchvision"}
 
 # nbgrader 0.9.6 docs/source/user_guide/installation.rst, "Disabling extensions": the exact names; plus
 # "@jupyter/nbgrader:menu", which the docs do not list: that plugin of nbgrader's lab extension adds an
@@ -103,9 +106,27 @@ def student_pins(pyproject_text, languages):
     return [dep for dep in dependencies if _requirement_name(dep) not in excluded]
 
 
-def student_lock(lock_text, languages):
-    """A pip-compile ``--generate-hashes`` lock without the instructor-only packages, and without what only
-    they needed (a package stays while one package that is kept lists it in its ``# via`` lines)."""
+def _prune(blocks, removed, eligible=lambda block: True):
+    """Add to ``removed`` every eligible block that only removed packages need (its ``# via`` names)."""
+    while True:
+        more = {b["name"] for b in blocks
+                if b["name"] not in removed and b["via"] and b["via"] <= removed and eligible(b)}
+        if not more:
+            return removed
+        removed |= more
+
+
+def _linux_only(block):
+    return "sys_platform == 'linux'" in block["lines"][0]
+
+
+def student_lock(lock_text, languages, cpu=False):
+    """A ``--generate-hashes`` lock (pip-compile's or uv's) without the instructor-only packages, and without
+    what only they needed (a package stays while one package that is kept lists it in its ``# via`` lines).
+
+    ``cpu``: also without torch and torchvision, which Linux students install from PyTorch's CPU index, and
+    without the Linux-only packages that only they need (CUDA: nvidia-*, triton, cuda-*). What the CPU build
+    needs too on every platform (sympy, networkx, ...) stays, pinned and hashed."""
     blocks, header, current = [], [], None
     for line in lock_text.splitlines():
         if line and not line[0].isspace() and not line.startswith("#"):
@@ -115,16 +136,14 @@ def student_lock(lock_text, languages):
             header.append(line)
         else:
             current["lines"].append(line)
-            # "# via nbgrader", or "# via" alone followed by "#   nbgrader" lines (pip-compile's two forms)
+            # "# via nbgrader", or "# via" alone followed by "#   nbgrader" lines (pip-compile's and uv's two
+            # forms); uv's "#   -c requirements/course.txt" (the constraints file) names no package.
             via = re.fullmatch(r"\s*#\s+(?:via\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)(?:\s+\(.*\))?\s*", line)
             if via and line.strip() != "# via":
                 current["via"].add(_normalize(via.group(1)))
-    removed = set(_excluded(languages))
-    while True:
-        more = {b["name"] for b in blocks if b["name"] not in removed and b["via"] and b["via"] <= removed}
-        if not more:
-            break
-        removed |= more
+    removed = _prune(blocks, set(_excluded(languages)))
+    if cpu:
+        removed = _prune(blocks, removed | TORCH, _linux_only)
     kept = [line for b in blocks if b["name"] not in removed for line in b["lines"]]
     return "\n".join(header + kept) + "\n"
 
@@ -188,17 +207,20 @@ def student_wheel(root, languages):
     return f"{dist}-py3-none-any.whl", deterministic_zip(files)
 
 
-def requirements(root, languages, wheel_name, wheel_bytes):
-    """requirements.txt: the lock (hashed) when ``requirements/course.txt`` exists, else the exact pins."""
-    lock = Path(root) / "requirements" / "course.txt"
+def requirements(root, languages, wheel_name, wheel_bytes, cpu=False):
+    """requirements.txt (``cpu``: requirements-cpu.txt): the students' lock (hashed) when
+    ``requirements/student.txt`` exists, else the exact pins."""
+    lock = Path(root) / "requirements" / "student.txt"
     wheel_line = f"./wheels/{wheel_name}"
+    note = " (without torch and torchvision: install them first, from PyTorch's CPU index)" if cpu else ""
     if lock.is_file():
-        text = student_lock(lock.read_text(), languages)
+        text = student_lock(lock.read_text(), languages, cpu=cpu)
         digest = hashlib.sha256(wheel_bytes).hexdigest()
-        return ("# The course's locked runtime for students (from requirements/course.txt, by corso edition)\n"
+        return (f"# The course's locked runtime for students{note} (from requirements/student.txt, by corso edition)\n"
                 f"{text}{wheel_line} \\\n    --hash=sha256:{digest}\n")
-    pins = student_pins((Path(root) / "pyproject.toml").read_text(), languages)
-    return ("# The course's pinned runtime for students (from pyproject.toml, generated by corso edition)\n"
+    pins = [pin for pin in student_pins((Path(root) / "pyproject.toml").read_text(), languages)
+            if not (cpu and _requirement_name(pin) in TORCH)]
+    return (f"# The course's pinned runtime for students{note} (from pyproject.toml, generated by corso edition)\n"
             + "".join(f"{pin}\n" for pin in pins) + f"{wheel_line}\n")
 
 
@@ -248,6 +270,7 @@ def edition_files(root, language):
     wheel_name, wheel = student_wheel(root, languages)
     files[f"wheels/{wheel_name}"] = wheel
     files["requirements.txt"] = requirements(root, languages, wheel_name, wheel).encode()
+    files["requirements-cpu.txt"] = requirements(root, languages, wheel_name, wheel, cpu=True).encode()
     files["nbgrader_config.py"] = student_nbgrader_config(root).encode()
     files["README.md"] = readme(languages, lessons).encode()
     return files
