@@ -14,17 +14,24 @@ LOCK := pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no
 # Python >= 3.11.5 (uv's `--universal` writes each platform-only package with its environment marker, and
 # treats `--python-version` as the lower bound), constrained to the exact versions of requirements/course.txt.
 # 3.11.5, not 3.11: soupsieve 4.1.3 requires it (nbgrader 0.9.6 requires >= 3.11). uv does not read pip's
-# configuration (pip.conf, PIP_*), so pip's constraint file and local indexes do not enter it.
+# configuration (pip.conf, PIP_*), so pip's constraint file and local indexes do not enter it (uv's
+# docs/pip/compatibility.md, "Configuration files and environment variables"; `uv pip compile --help`, uv 0.13.9;
+# --python-version as the lower bound in --universal: uv 0.2.18's release notes, astral-sh/uv#4597).
 STUDENT_LOCK := uv pip compile --quiet --universal --python-version 3.11.5 --generate-hashes --no-emit-index-url \
 	--custom-compile-command "make lock"
 
-.PHONY: install install-dev system system-dev venv demo build check test lock gpu-bundle gpu-check screenshots
+.PHONY: install install-dev platforms system system-dev venv demo build check test lock gpu-bundle gpu-check screenshots
 
 install: system  ## lessons and grading: Graphviz, a venv with the locked runtime, MNIST unpacked
 	$(MAKE) venv LOCKFILE=requirements/course.txt
 
 install-dev: system-dev  ## maintainers: everything the test suite needs, from the locked dev set
 	$(MAKE) venv LOCKFILE=requirements/dev.txt
+	$(MAKE) platforms
+
+# Not a test: pip needs the registry, the test suite runs offline.
+platforms:  ## pip resolves the student edition's requirements.txt on every platform and Python it supports
+	$(BIN)/python tools/check_student_platforms.py
 
 system:
 	@bash tools/system-packages $(SYSTEM)
