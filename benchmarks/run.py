@@ -132,7 +132,7 @@ def sequential_nbgrader(lesson, handed_in, workdir):
     start = time.perf_counter()
     sequential = GradingCourse(ROOT, workdir, sandbox=False)
     sequential.config.Autograde.autograde_preprocessors = [
-        "corso.grading.execute.ExecuteSurvivingCrashes" if step == "corso.grading.execute.GuardedExecute" else step
+        "corso.running.ExecuteSurvivingCrashes" if step == "corso.grading.execute.GuardedExecute" else step
         for step in sequential.config.Autograde.autograde_preprocessors]
     sequential.add_lesson(lesson)
     for notebook in sorted(handed_in.iterdir()):

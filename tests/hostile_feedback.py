@@ -20,10 +20,10 @@ from project import ROOT
 from submissions import disguised, exercises, filled_release
 
 from corso.course import GradingCourse
+from corso.exercises import FAILED, PASSED
 from corso.grading import class_report
 from corso.grading.collect import Submission
 from corso.grading.feedback import hidden_test_lines
-from corso.grading.outcomes import FAILED, PASSED
 from corso.grading.report import Report, class_report_path
 from corso.lessons import Lesson, nbgrader_meta
 

@@ -19,18 +19,10 @@ from submissions import leaked, page_text, secret_lines
 
 from corso import cli
 from corso.course import GradingCourse
+from corso.exercises import AWAITING, GRADED, NOT_ANSWERED, PASSED, split_message, title_html
 from corso.grading import class_report
 from corso.grading.feedback import MATHJAX
-from corso.grading.outcomes import (
-    AWAITING,
-    GRADED,
-    NOT_ANSWERED,
-    PASSED,
-    classify,
-    split_message,
-    title_html,
-    verdicts,
-)
+from corso.grading.outcomes import classify, verdicts
 from corso.grading.record import execution_problems
 from corso.grading.report import class_report_path, summary
 from corso.language import cell_language

@@ -25,7 +25,8 @@ from playwright.sync_api import expect
 from project import ROOT
 
 from corso.course import GradingCourse
-from corso.grading.outcomes import FAILED, LABELS, NOT_ANSWERED, PASSED, classify
+from corso.exercises import FAILED, LABELS, NOT_ANSWERED, PASSED
+from corso.grading.outcomes import classify
 from corso.grading.report import class_report_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

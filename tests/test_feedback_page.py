@@ -27,6 +27,7 @@ from project import ROOT
 from submissions import disguised, leaked, page_text, secret_lines
 from traitlets.config import Config
 
+from corso.exercises import split_message
 from corso.grading.feedback import (
     MAX_MARKUP,
     ScrubHiddenTests,
@@ -36,7 +37,6 @@ from corso.grading.feedback import (
     normalised,
     page_scripts,
 )
-from corso.grading.outcomes import split_message
 from corso.lessons import HIDDEN_TEST_MARKERS
 
 EVIL = "evil.example"

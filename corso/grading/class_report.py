@@ -16,20 +16,9 @@ from collections import Counter
 
 import nbformat
 
+from corso.exercises import AWAITING, FAILED, GRADED, KERNEL_DIED, NOT_ANSWERED, PASSED, REVIEW, TIMED_OUT, title_html
 from corso.grading.feedback import content_security_policy
-from corso.grading.outcomes import (
-    AWAITING,
-    FAILED,
-    GRADED,
-    KERNEL_DIED,
-    NOT_ANSWERED,
-    PASSED,
-    REVIEW,
-    TIMED_OUT,
-    classify,
-    number,
-    title_html,
-)
+from corso.grading.outcomes import classify, number
 
 LANGUAGE = "it"  # the language of titles and messages in the report
 COLUMNS = [(PASSED, "superato / passed", "#2e7d32"), (FAILED, "non superato / failed", "#c62828"),

@@ -1,13 +1,7 @@
 """Execute: nbgrader's autograde step that runs a submission, in the sandbox, and judges its graded tests.
 
-``ExecuteSurvivingCrashes``: nbgrader's Execute, except that a kernel that dies (``os._exit()``, a crash, a
-kill) or a cell that outlasts the time limit no longer aborts the whole submission: the cell gets an error
-output (after a death, every later code cell too), so the tests that ran keep their points and those that
-could not run score nothing. A cell past the time limit is interrupted and the next cell runs; a kernel still
-busy ``INTERRUPT_GRACE`` seconds after the interrupt is killed and counts as dead. (``corso check`` runs it
-too, without a sandbox.)
-
-``GuardedExecute``, its subclass, is the Execute step of ``nbgrader autograde`` (plugged in through
+``GuardedExecute``, a subclass of ``corso.running.ExecuteSurvivingCrashes`` (a kernel that dies or a cell past
+the time limit does not abort the submission), is the Execute step of ``nbgrader autograde`` (plugged in through
 ``nbgrader_config.py``): it asks for the sandboxed kernel (``sandbox.py``) and runs every graded test cell as
 grading sends it (``corso.lessons.grading_source``: no expected value in it). After the cell it takes the
 cell's observations from the kernel as plain data and compares them, here, with the reference solution's
@@ -29,115 +23,20 @@ without entering the kernel's input history. The time of each stage goes into ``
 import ast
 import builtins
 import hashlib
-import itertools
-import queue
 import secrets
 import time
 from pathlib import Path
 
 import nbformat
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbclient.util import ensure_async, run_sync
 from nbformat.v4 import new_output
-from nbgrader.preprocessors import Execute
 from traitlets import Bool, Int, Unicode
 
 from corso.course import lesson_source
+from corso.exercises import FAILED, KERNEL_DIED, NOT_ANSWERED, PASSED, REVIEW, TIMED_OUT, exercises, first_error
 from corso.grading import sandbox, verdict
-from corso.grading.outcomes import (
-    FAILED,
-    KERNEL_DIED,
-    NOT_ANSWERED,
-    PASSED,
-    REVIEW,
-    TIMED_OUT,
-    exercises,
-    first_error,
-)
 from corso.grading.profile import timed
 from corso.lessons import grading_source
-
-TIMED_OUT_CELL = new_output(
-    "error", ename="CellTimeoutError",
-    evalue="la cella ha superato il tempo massimo ed è stata interrotta / "
-           "the cell ran past the time limit and was stopped",
-    traceback=["CellTimeoutError: tempo massimo superato / time limit exceeded"])
-KERNEL_DIED_CELL = new_output(
-    "error", ename="DeadKernelError",
-    evalue="il kernel si è interrotto durante questa cella o prima / the kernel died in or before this cell",
-    traceback=["DeadKernelError: il kernel si è interrotto / the kernel died"])
-
-
-INTERRUPT_GRACE = 10  # seconds a timed-out cell has to stop after the interrupt, before its kernel is killed
-
-
-class ExecuteSurvivingCrashes(Execute):
-    """nbgrader's Execute that marks the cells it could not run when the kernel dies, instead of failing."""
-
-    def preprocess(self, nb, resources=None, km=None):
-        self._kernel_died = False
-        return super().preprocess(nb, resources, km)
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code":
-            return cell, resources
-        if not self._kernel_died:
-            try:
-                cell = self.execute_cell(cell, index, store_history=self.kept_in_history(cell))
-            except CellTimeoutError:  # nbclient gave up waiting: interrupt the cell and go on with the next, or,
-                cell.outputs.append(TIMED_OUT_CELL)  # if it does not stop, kill the kernel, as if it had died
-                self._kernel_died = not self._stopped_after_interrupt()
-            except DeadKernelError:
-                self._kernel_died = True
-        if self._kernel_died:
-            cell.outputs.append(KERNEL_DIED_CELL)
-        cell.outputs = joined_streams(cell.outputs)
-        return cell, resources
-
-    def _stopped_after_interrupt(self):
-        """Interrupt the kernel; whether it is idle again within ``INTERRUPT_GRACE`` seconds (else it is killed)."""
-        run_sync(ensure_async)(self.km.interrupt_kernel())
-        if self.reply_within(self.kc.kernel_info(), INTERRUPT_GRACE) is not None:
-            return True
-        run_sync(ensure_async)(self.km.shutdown_kernel(now=True))
-        return False
-
-    def reply_within(self, msg_id, seconds):
-        """The kernel's reply to the request ``msg_id``, or None if none comes within ``seconds`` (nbclient's
-        ``wait_for_reply`` waits as long as a cell may run)."""
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                reply = run_sync(ensure_async)(self.kc.shell_channel.get_msg(timeout=left))
-            except queue.Empty:
-                return None
-            if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                return reply
-        return None
-
-    def kept_in_history(self, cell):
-        """Whether the kernel keeps the cell in its input history (In, _ih): every cell, unless a subclass says."""
-        return True
-
-
-def joined_streams(outputs):
-    """``outputs`` with each run of consecutive outputs of one stream joined into one output.
-
-    What a cell prints reaches the grader in chunks that depend on timing: joined, a graded notebook and its
-    feedback are the same wherever and however fast it ran. (nbclient's ``coalesce_streams`` does this by
-    repeated concatenation, quadratic in the number of chunks: a submission that prints 100 MB would keep the
-    grader busy for many minutes.)"""
-    joined = []
-    for (kind, name), run in itertools.groupby(outputs, key=lambda output: (output.output_type, output.get("name"))):
-        run = list(run)
-        if kind == "stream" and len(run) > 1:
-            joined.append(new_output("stream", name=name, text="".join(
-                output.text if isinstance(output.text, str) else "".join(output.text) for output in run)))
-        else:
-            joined.extend(run)
-    return joined
-
-
+from corso.running import KERNEL_DIED_CELL, TIMED_OUT_CELL, ExecuteSurvivingCrashes
 
 # The stages of a submission's execution timed in ``corso.seconds`` (see corso.grading.profile).
 STAGES = ("kernel start", "answer and lesson cells", "test cells", "guard checks", "observations and comparisons",

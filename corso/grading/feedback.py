@@ -35,7 +35,8 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from corso.course import gradebook_marks, lesson_source
-from corso.grading.outcomes import LABELS, classify, lesson_title, notebook_language, title_html
+from corso.exercises import LABELS, lesson_title, notebook_language, title_html
+from corso.grading.outcomes import classify
 from corso.lessons import HIDDEN_TEST_MARKERS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

@@ -19,8 +19,9 @@ from pathlib import Path
 import nbformat
 
 import corso
+from corso.exercises import KERNEL_DIED, NOT_ANSWERED, TIMED_OUT, first_error
 from corso.files import write_atomic
-from corso.grading.outcomes import KERNEL_DIED, NOT_ANSWERED, TIMED_OUT, first_error, verdicts
+from corso.grading.outcomes import verdicts
 
 
 class Resume:
