@@ -190,9 +190,8 @@ def run_feedback(args):
 
 def run_check(args):
     from corso import check
-    failures = check.self_check(args.root, args.notebook)
-    print(check.describe(args.notebook, failures))
-    return 1 if failures else 0
+    from corso.course import course_root
+    return check.run(course_root(args.root), args.notebook)
 
 
 def run_edition(args):

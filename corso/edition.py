@@ -9,8 +9,9 @@ the minimal environment: ``requirements.txt`` (pinned and hashed; the students' 
 packages), ``requirements-cpu.txt`` (the same without torch, torchvision and the CUDA libraries, for Linux
 students who take PyTorch's CPU build from its own index) and one small wheel, ``corso-student``, which brings
 
-- ``corso.checks``, ``corso.data`` (and ``corso.files``), the only part of the course's package the notebooks
-  import;
+- ``corso.checks``, ``corso.data`` (and ``corso.files``), the part of the course's package the notebooks
+  import, and ``corso.check`` (with ``corso.exercises``, ``corso.running``, ``corso.language``), the
+  student's check: the ``corso-check NOTEBOOK`` command and what the Validate button runs;
 - the student-only JupyterLab, the way nbgrader documents it (nbgrader 0.9.6
   ``docs/source/user_guide/installation.rst``, "Disabling extensions"): the lab extensions
   ``@jupyter/nbgrader:formgrader``, ``:create-assignment``, ``:course-list``, ``:assignment-list`` (and
@@ -20,8 +21,10 @@ students who take PyTorch's CPU build from its own index) and one small wheel, `
   ``jupyter labextension disable --level=sys_prefix`` / ``jupyter server extension disable --sys-prefix``
   also write to (``etc/jupyter/labconfig/page_config.d``, ``etc/jupyter/jupyter_server_config.d``), so it
   holds however the student starts JupyterLab from that environment;
-- ``corso_student``, the bilingual Validate handler that replaces nbgrader's ``validate_assignment``
-  server extension on the same routes;
+- the Validate button: ``corso-validate``, a lab extension (source ``student/validate/``, built by
+  ``tools/build-validate-button`` into ``student/corso_student/labextension/``) that replaces nbgrader's
+  (``@jupyter/nbgrader:validate-assignment``), and ``corso_student``, the server extension that answers it
+  with ``corso.check``'s list, exercise by exercise, in the notebook's language;
 - for an edition with Italian, JupyterLab's interface in Italian by default (``overrides.d``).
 
 No solution, hidden test, executed solution or source notebook goes in (tests/test_edition.py scans every
@@ -52,6 +55,10 @@ STUDENT = HERE / "student"
 EDITION_LANGUAGES = {"it": ("it",), "en": ("en",), "both": ("it", "en")}
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 WHEEL_NAME = "corso_student"
+# The course's modules in the student's wheel: what the notebooks import, and the student's check.
+STUDENT_MODULES = ("checks.py", "data.py", "files.py", "check.py", "exercises.py", "running.py", "language.py")
+VALIDATE_SOURCE = STUDENT / "validate"
+VALIDATE_BUILD = STUDENT / WHEEL_NAME / "labextension"
 
 # Instructor-only packages left out of the students' environment: the notebook test runner (nbval), the
 # gradebook's PostgreSQL driver, the grading progress bar, the cluster's Dask and the similarity report's
@@ -66,9 +73,10 @@ TORCH = {"torch", "torchvision"}
 # "@jupyter/nbgrader:menu", which the docs do not list: that plugin of nbgrader's lab extension adds an
 # "Nbgrader" menu (Assignment List, Course List, Formgrader, Create assignment) to every JupyterLab, even
 # with the tools themselves disabled (found by tests/test_edition_browser.py).
+# nbgrader's Validate button gives way to the course's (corso-validate).
 DISABLED_LAB_EXTENSIONS = ["@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:course-list",
                            "@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:formgrader",
-                           "@jupyter/nbgrader:menu"]
+                           "@jupyter/nbgrader:menu", "@jupyter/nbgrader:validate-assignment"]
 DISABLED_SERVER_EXTENSIONS = ["nbgrader.server_extensions.assignment_list", "nbgrader.server_extensions.course_list",
                               "nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.validate_assignment"]
 
@@ -180,16 +188,29 @@ def _jupyter_config(languages):
     return {path: (json.dumps(data, indent=2, sort_keys=True) + "\n").encode() for path, data in files.items()}
 
 
+def validate_button_source_hash():
+    """The hash of the Validate button's source, which its build records (``tools/build-validate-button``)."""
+    digest = hashlib.sha256()
+    for path in sorted(VALIDATE_SOURCE.iterdir()):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _validate_button():
+    """{path under the environment's prefix: bytes}: the built Validate button, as a prebuilt lab extension."""
+    return {f"share/jupyter/labextensions/corso-validate/{path.relative_to(VALIDATE_BUILD).as_posix()}":
+            path.read_bytes() for path in sorted(VALIDATE_BUILD.rglob("*")) if path.is_file()
+            and path.name != "source.sha256"}
+
+
 def student_wheel(root, languages):
     """(file name, bytes) of the ``corso-student`` wheel for this edition."""
-    package = {
-        "corso/__init__.py": b'"""The part of the course\'s package that the lesson notebooks import."""\n',
-        "corso/checks.py": (Path(root) / "corso" / "checks.py").read_bytes(),
-        "corso/data.py": (Path(root) / "corso" / "data.py").read_bytes(),
-        "corso/files.py": (Path(root) / "corso" / "files.py").read_bytes(),
-        f"{WHEEL_NAME}/__init__.py": (STUDENT / WHEEL_NAME / "__init__.py").read_bytes(),
-    }
-    data = _jupyter_config(languages)
+    package = {"corso/__init__.py": b'"""The part of the course\'s package that students use: the notebooks\' '
+                                    b'imports and the check."""\n'}
+    package.update({f"corso/{name}": (HERE / name).read_bytes() for name in STUDENT_MODULES})
+    package[f"{WHEEL_NAME}/__init__.py"] = (STUDENT / WHEEL_NAME / "__init__.py").read_bytes()
+    data = {**_jupyter_config(languages), **_validate_button()}
     version = "1.0+" + hashlib.sha256(json.dumps(
         {name: hashlib.sha256(content).hexdigest() for name, content in {**package, **data}.items()},
         sort_keys=True).encode()).hexdigest()[:12]
@@ -200,6 +221,7 @@ def student_wheel(root, languages):
         f"Metadata-Version: 2.1\nName: corso-student\nVersion: {version}\n"
         "Summary: The course's student environment: corso.data, a student-only JupyterLab, a bilingual Validate\n"
         "Requires-Python: >=3.11\n").encode()
+    files[f"{dist}.dist-info/entry_points.txt"] = b"[console_scripts]\ncorso-check = corso.check:main\n"
     files[f"{dist}.dist-info/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: corso.edition\nRoot-Is-Purelib: true\n"
                                         b"Tag: py3-none-any\n")
     record = [f"{name},{_record_hash(content)},{len(content)}" for name, content in sorted(files.items())]

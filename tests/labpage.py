@@ -36,7 +36,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 SERVER_START_TIMEOUT = 90
 KERNEL_READY_TIMEOUT = 90
 RUN_ALL_TIMEOUT = 120
-VALIDATE_TIMEOUT = 180  # nbgrader re-executes the whole notebook in a fresh kernel
+VALIDATE_TIMEOUT = 180  # the check re-executes the whole notebook in a fresh kernel
 STOP_TIMEOUT = 15
 
 # JupyterLab settings written before the server starts: no "get Jupyter news?" toast in the screenshots.
@@ -468,10 +468,11 @@ class NotebookPage:
         self.page.keyboard.press("Escape")  # back to command mode
 
     def validate(self, timeout=VALIDATE_TIMEOUT):
-        """Press nbgrader's Validate button (it saves, then validates); return the result dialog."""
+        """Press the student edition's Validate button (it saves, then the server checks the notebook in a new
+        kernel); return the result dialog."""
         with self.timed("validate: result dialog"):
-            self.page.locator(f"{NOTEBOOK} .jp-NotebookPanel-toolbar .validate-button").click()
-            dialog = self.page.locator(DIALOG, has=self.page.locator("#validation-message"))
+            self.page.locator(f"{NOTEBOOK} .jp-NotebookPanel-toolbar .corso-validate").click()
+            dialog = self.page.locator(DIALOG, has=self.page.locator(".corso-check, .corso-check-message"))
             dialog.wait_for(state="visible", timeout=timeout * 1000)
         return dialog
 
@@ -487,3 +488,17 @@ class NotebookPage:
           for (const box of [dialog.querySelector('.jp-Dialog-body'), ...dialog.querySelectorAll('pre')])
             if (box) box.scrollTop = box.scrollHeight;
         }""")
+
+
+def publish(screenshots, names):
+    """Copy the README's screenshots ({step: file name}) from ``screenshots`` ({step: file}) to $CORSO_SCREENSHOTS
+    (a folder, relative to the repository root), when it is set."""
+    target = os.environ.get("CORSO_SCREENSHOTS")
+    if not target:
+        return
+    from PIL import Image
+    folder = Path(target) if Path(target).is_absolute() else Path(__file__).resolve().parent.parent / target
+    folder.mkdir(parents=True, exist_ok=True)
+    for step, name in names.items():  # 256 colours: a third of the size, no visible difference for a UI
+        with Image.open(screenshots[step]) as image:
+            image.convert("RGB").quantize(256, dither=Image.Dither.NONE).save(folder / name, optimize=True)

@@ -18,7 +18,8 @@ import pytest
 from project import ROOT
 from submissions import filled_release, secret_lines
 
-from corso import edition
+from corso import check, edition
+from corso.exercises import FAILED, LABELS, NOT_ANSWERED, exercises
 from corso.lessons import find_lessons, read_source
 
 LESSONS = find_lessons(ROOT)
@@ -138,26 +139,37 @@ def test_readme_speaks_the_students_language(editions):
 
 
 def test_student_jupyterlab_configuration(editions):
-    """The wheel turns off nbgrader's instructor tools with the exact names nbgrader's docs give."""
+    """The wheel turns off nbgrader's instructor tools (with the exact names nbgrader's docs give) and its
+    Validate button, and brings the course's: the built lab extension, its server side, the terminal check."""
     made = editions["it"]
     [wheel] = (made.folder / "wheels").glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        data = {name.split(".data/data/", 1)[1]: json.loads(archive.read(name))
+        data = {name.split(".data/data/", 1)[1]: archive.read(name)
                 for name in archive.namelist() if ".data/data/" in name}
         record = archive.read(next(n for n in archive.namelist() if n.endswith("dist-info/RECORD"))).decode()
         assert all(name in record for name in archive.namelist())
-    server = data["etc/jupyter/jupyter_server_config.d/zz-corso-student.json"]["ServerApp"]["jpserver_extensions"]
+        scripts = archive.read(next(n for n in archive.namelist() if n.endswith("dist-info/entry_points.txt")))
+        modules = {name for name in archive.namelist() if name.endswith(".py")}
+    config = {path: json.loads(content) for path, content in data.items()
+              if path.startswith(("etc/", "share/jupyter/lab/"))}
+    server = config["etc/jupyter/jupyter_server_config.d/zz-corso-student.json"]["ServerApp"]["jpserver_extensions"]
     assert server == {"nbgrader.server_extensions.assignment_list": False,
                       "nbgrader.server_extensions.course_list": False,
                       "nbgrader.server_extensions.formgrader": False,
                       "nbgrader.server_extensions.validate_assignment": False, "corso_student": True}
-    page = data["etc/jupyter/labconfig/page_config.d/zz-corso-student.json"]["disabledExtensions"]
+    page = config["etc/jupyter/labconfig/page_config.d/zz-corso-student.json"]["disabledExtensions"]
     assert set(page) == {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
                          "@jupyter/nbgrader:course-list", "@jupyter/nbgrader:assignment-list",
-                         "@jupyter/nbgrader:menu"}
-    assert "@jupyter/nbgrader:validate-assignment" not in page
-    overrides = data["share/jupyter/lab/settings/overrides.d/zz-corso-student.json"]
+                         "@jupyter/nbgrader:menu", "@jupyter/nbgrader:validate-assignment"}
+    overrides = config["share/jupyter/lab/settings/overrides.d/zz-corso-student.json"]
     assert overrides["@jupyterlab/translation-extension:plugin"] == {"locale": "it_IT"}
+    built = {path.relative_to(edition.VALIDATE_BUILD).as_posix(): path.read_bytes()
+             for path in edition.VALIDATE_BUILD.rglob("*") if path.is_file() and path.name != "source.sha256"}
+    shipped = {path.split("labextensions/corso-validate/", 1)[1]: content for path, content in data.items()
+               if "labextensions/corso-validate/" in path}
+    assert shipped == built and json.loads(shipped["package.json"])["name"] == "corso-validate"
+    assert b"corso-check = corso.check:main" in scripts
+    assert {f"corso/{name}" for name in edition.STUDENT_MODULES} <= modules
 
 
 def test_zip_entries_are_dated_by_the_last_commit_of_what_they_come_from(editions):
@@ -405,34 +417,34 @@ def test_edition_installs_as_its_readme_says(installed):
     assert (prefix / "etc/jupyter/jupyter_server_config.d/zz-corso-student.json").is_file()
 
 
-def validate(installed, notebook):
+def corso_check(installed, notebook):
+    """The README's terminal check, the edition's own console script in the student's environment."""
     folder, python, env = installed
-    # The README's `nbgrader validate`: nbgrader's console script lives in the project's environment here
-    # (see the fixture), so the same program runs as `python -m nbgrader` from the student's environment.
-    return run([str(python), "-m", "nbgrader", "validate", notebook], folder, env)
+    return run([str(folder / ".venv" / "bin" / "corso-check"), notebook], folder, env)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lesson_id", ["01-tensors", "04-mnist-mlp"])
-def test_solved_notebook_validates_in_the_edition(installed, lesson_id):
+def test_solved_notebook_passes_the_editions_check(installed, lesson_id):
     folder = installed[0]
     lesson = next(lesson for lesson in LESSONS if lesson.id == lesson_id)
     notebook = f"{lesson.id}/{lesson.slug}.ipynb"
     filled_release(lesson, "it", folder / notebook)
-    code, out = validate(installed, notebook)
-    assert code == 0 and "Success! Your notebook passes all the tests." in out, out
-    assert "FAILED" not in out
+    code, out = corso_check(installed, notebook)
+    assert code == 0 and check.WORDS["it"]["all"] in out, out
+    assert LABELS["it"][FAILED] not in out and LABELS["it"][NOT_ANSWERED] not in out, out
 
 
 @pytest.mark.slow
-def test_untouched_notebook_reports_its_failures_in_the_edition(installed):
+def test_untouched_notebook_is_listed_as_not_answered_and_exits_one(installed):
     lesson = LESSONS[0]
     notebook = f"{lesson.id}/untouched.ipynb"  # the release as shipped (another test fills in tensors.ipynb)
     original = lesson.release("it").read_bytes()
     (installed[0] / notebook).write_bytes(original)
-    code, out = validate(installed, notebook)
-    assert code == 0, out  # nbgrader validate exits 0 even when tests fail (COURSE_DESIGN.md, pitfalls)
-    assert re.search(r"VALIDATION FAILED ON \d+ CELL\(S\)", out), out
-    assert "NotImplementedError" in out
-    assert (installed[0] / notebook).read_bytes() == original  # validate does not change the student's file
+    code, out = corso_check(installed, notebook)
+    assert code == 1, out
+    titles = [title for _, title, _ in exercises(read_source(lesson), "it")]
+    assert all(f"{LABELS['it'][NOT_ANSWERED]}  {title}" in out for title in titles), out
+    assert "Traceback" not in out and "NotImplementedError" not in out
+    assert (installed[0] / notebook).read_bytes() == original  # the check does not change the student's file
     nbformat.validate(nbformat.reads(original.decode(), as_version=4))

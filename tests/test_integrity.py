@@ -1,16 +1,11 @@
-"""The grading safeguards: tampering is spotted, feedback hides test tracebacks, self-check exits non-zero."""
+"""The grading safeguards: tampering is spotted, feedback hides test tracebacks."""
 
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
-from project import ROOT
-from submissions import filled_release
 
-from corso.check import self_check
-from corso.cli import main
-from corso.grading.execute import joined_streams
 from corso.grading.feedback import HideTestTracebacks
 from corso.grading.screen import hints as tampering
-from corso.lessons import Lesson
+from corso.running import joined_streams
 
 
 @pytest.mark.parametrize("code, reason", [
@@ -60,16 +55,3 @@ def test_printed_chunks_are_joined_per_run_of_one_stream_whatever_the_chunking()
                 stream("stderr", "warning\nagain\n")]
     assert joined_streams(chunked) == expected
     assert joined_streams(expected) == expected
-
-
-def test_self_check_lists_failing_tests_and_exits_one(tmp_path, capsys):
-    lesson = Lesson(ROOT, "01-tensors")
-    untouched = tmp_path / "untouched.ipynb"
-    untouched.write_bytes(lesson.release("en").read_bytes())
-    solved = filled_release(lesson, "en", tmp_path / "solved.ipynb")
-    assert main(["--root", str(ROOT), "check", str(untouched)]) == 1
-    out = capsys.readouterr().out
-    assert "failing tests" in out and "NotImplementedError" in out and "Tests for make_grid" in out
-    assert main(["--root", str(ROOT), "check", str(solved)]) == 0
-    assert "all tests pass" in capsys.readouterr().out
-    assert self_check(ROOT, solved) == []
