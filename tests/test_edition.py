@@ -19,7 +19,7 @@ from project import ROOT
 from submissions import filled_release, secret_lines
 
 from corso import check, edition
-from corso.exercises import FAILED, LABELS, NOT_ANSWERED, exercises
+from corso.exercises import AWAITING, FAILED, KERNEL_DIED, LABELS, NOT_ANSWERED, PASSED, TIMED_OUT, exercises
 from corso.lessons import find_lessons, read_source
 
 LESSONS = find_lessons(ROOT)
@@ -128,8 +128,12 @@ def test_readme_speaks_the_students_language(editions):
     english = (editions["en"].folder / "README.md").read_text()
     both = (editions["both"].folder / "README.md").read_text()
     for words in ("Installazione", "Consegnare", "python3 -m venv .venv", "pip install -r requirements.txt",
-                  ".venv/bin/jupyter lab", "Validate"):
+                  ".venv/bin/jupyter lab", "Verifica", ".venv/bin/corso-check"):
         assert words in italian
+    for language, text in (("it", italian), ("en", english)):  # the Validate dialog's words, as it says them
+        words = {LABELS[language][status] for status in (PASSED, FAILED, NOT_ANSWERED, TIMED_OUT, KERNEL_DIED,
+                                                         AWAITING)}
+        assert not [word for word in words if f"*{word}*" not in text], text
     assert "Install (once)" not in italian and "Hand in" in english and "Consegnare" not in english
     assert "Installazione" in both and "Hand in" in both and "it/01-tensors" in both
     for text in (italian, english, both):  # code spans close where they open (no stray backticks)
