@@ -34,26 +34,24 @@ the rest by the course's), unchanged files are not rewritten, and files that are
 edition are removed.
 """
 
-import base64
 import hashlib
-import io
 import json
 import re
 import subprocess
 import time
 import tomllib
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from corso.build import load_config
 from corso.files import write_atomic
+from corso.language_pack import italian_pack_wheel
 from corso.lessons import find_lessons
+from corso.wheel import deterministic_zip, make_wheel
 
 HERE = Path(__file__).resolve().parent
 STUDENT = HERE / "student"
 EDITION_LANGUAGES = {"it": ("it",), "en": ("en",), "both": ("it", "en")}
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 WHEEL_NAME = "corso_student"
 # The course's modules in the student's wheel: what the notebooks import, and the student's check.
 STUDENT_MODULES = ("checks.py", "data.py", "files.py", "check.py", "exercises.py", "running.py", "language.py")
@@ -65,7 +63,9 @@ VALIDATE_BUILD = STUDENT / WHEEL_NAME / "labextension"
 # copydetect. Everything else in the course's runtime is
 # what the notebooks import or what JupyterLab and the Validate button need (nbgrader requires `notebook`).
 INSTRUCTOR_ONLY = {"copydetect", "distributed", "nbval", "psycopg", "psycopg-binary", "psycopg-c", "tqdm"}
-ITALIAN_ONLY = {"jupyterlab-language-pack-it-it"}
+# The upstream Italian language pack: an Italian edition ships the course's build of it instead
+# (corso.language_pack: the same pack with the translations it lacks), an English one neither.
+ITALIAN_PACK = {"jupyterlab-language-pack-it-it"}
 # Left out of requirements-cpu.txt: on Linux the README installs them first from PyTorch's CPU index.
 TORCH = {"torch", "torchvision"}
 
@@ -103,15 +103,11 @@ def _requirement_name(line):
     return _normalize(match.group(1)) if match else None
 
 
-def _excluded(languages):
-    return INSTRUCTOR_ONLY | (set() if "it" in languages else ITALIAN_ONLY)
-
-
-def student_pins(pyproject_text, languages):
-    """The pinned runtime from pyproject.toml's dependencies, without the instructor-only packages."""
+def student_pins(pyproject_text):
+    """The pinned runtime from pyproject.toml's dependencies, without the instructor-only packages (and the
+    upstream Italian pack)."""
     dependencies = tomllib.loads(pyproject_text)["project"]["dependencies"]
-    excluded = _excluded(languages)
-    return [dep for dep in dependencies if _requirement_name(dep) not in excluded]
+    return [dep for dep in dependencies if _requirement_name(dep) not in INSTRUCTOR_ONLY | ITALIAN_PACK]
 
 
 def _prune(blocks, removed, eligible=lambda block: True):
@@ -128,7 +124,7 @@ def _linux_only(block):
     return "sys_platform == 'linux'" in block["lines"][0]
 
 
-def student_lock(lock_text, languages, cpu=False):
+def student_lock(lock_text, cpu=False):
     """A ``--generate-hashes`` lock (pip-compile's or uv's) without the instructor-only packages, and without
     what only they needed (a package stays while one package that is kept lists it in its ``# via`` lines).
 
@@ -149,28 +145,11 @@ def student_lock(lock_text, languages, cpu=False):
             via = re.fullmatch(r"\s*#\s+(?:via\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)(?:\s+\(.*\))?\s*", line)
             if via and line.strip() != "# via":
                 current["via"].add(_normalize(via.group(1)))
-    removed = _prune(blocks, set(_excluded(languages)))
+    removed = _prune(blocks, INSTRUCTOR_ONLY | ITALIAN_PACK)
     if cpu:
         removed = _prune(blocks, removed | TORCH, _linux_only)
     kept = [line for b in blocks if b["name"] not in removed for line in b["lines"]]
     return "\n".join(header + kept) + "\n"
-
-
-def _record_hash(data):
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-
-
-def deterministic_zip(files, times=None):
-    """Zip bytes of {name: bytes}: sorted entries, fixed modes, and the times of ``times`` ({name: date and
-    time}; ZIP_TIME for the others), so equal input gives equal bytes."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(files):
-            info = zipfile.ZipInfo(name, (times or {}).get(name, ZIP_TIME))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, files[name])
-    return out.getvalue()
 
 
 def _jupyter_config(languages):
@@ -222,28 +201,25 @@ def student_wheel(root, languages):
         "Summary: The course's student environment: corso.data, a student-only JupyterLab, a bilingual Validate\n"
         "Requires-Python: >=3.11\n").encode()
     files[f"{dist}.dist-info/entry_points.txt"] = b"[console_scripts]\ncorso-check = corso.check:main\n"
-    files[f"{dist}.dist-info/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: corso.edition\nRoot-Is-Purelib: true\n"
-                                        b"Tag: py3-none-any\n")
-    record = [f"{name},{_record_hash(content)},{len(content)}" for name, content in sorted(files.items())]
-    files[f"{dist}.dist-info/RECORD"] = ("\n".join(record + [f"{dist}.dist-info/RECORD,,"]) + "\n").encode()
-    return f"{dist}-py3-none-any.whl", deterministic_zip(files)
+    return make_wheel(dist, files, "corso.edition")
 
 
-def requirements(root, languages, wheel_name, wheel_bytes, cpu=False):
+def requirements(root, wheels, cpu=False):
     """requirements.txt (``cpu``: requirements-cpu.txt): the students' lock (hashed) when
-    ``requirements/student.txt`` exists, else the exact pins."""
+    ``requirements/student.txt`` exists, else the exact pins; then the edition's own wheels ({file name:
+    bytes}), each with its hash."""
     lock = Path(root) / "requirements" / "student.txt"
-    wheel_line = f"./wheels/{wheel_name}"
     note = " (without torch and torchvision: install them first, from PyTorch's CPU index)" if cpu else ""
     if lock.is_file():
-        text = student_lock(lock.read_text(), languages, cpu=cpu)
-        digest = hashlib.sha256(wheel_bytes).hexdigest()
+        text = student_lock(lock.read_text(), cpu=cpu)
+        own = "".join(f"./wheels/{name} \\\n    --hash=sha256:{hashlib.sha256(data).hexdigest()}\n"
+                      for name, data in sorted(wheels.items()))
         return (f"# The course's locked runtime for students{note} (from requirements/student.txt, by corso edition)\n"
-                f"{text}{wheel_line} \\\n    --hash=sha256:{digest}\n")
-    pins = [pin for pin in student_pins((Path(root) / "pyproject.toml").read_text(), languages)
+                f"{text}{own}")
+    pins = [pin for pin in student_pins((Path(root) / "pyproject.toml").read_text())
             if not (cpu and _requirement_name(pin) in TORCH)]
     return (f"# The course's pinned runtime for students{note} (from pyproject.toml, generated by corso edition)\n"
-            + "".join(f"{pin}\n" for pin in pins) + f"{wheel_line}\n")
+            + "".join(f"{pin}\n" for pin in pins) + "".join(f"./wheels/{name}\n" for name in sorted(wheels)))
 
 
 def student_nbgrader_config(root):
@@ -289,10 +265,10 @@ def edition_files(root, language):
     files["data/README.md"] = (root / "data" / "README.md").read_bytes()
     for archive in sorted((root / "data" / "mnist").glob("*.gz")):
         files[f"data/mnist/{archive.name}"] = archive.read_bytes()
-    wheel_name, wheel = student_wheel(root, languages)
-    files[f"wheels/{wheel_name}"] = wheel
-    files["requirements.txt"] = requirements(root, languages, wheel_name, wheel).encode()
-    files["requirements-cpu.txt"] = requirements(root, languages, wheel_name, wheel, cpu=True).encode()
+    wheels = dict([student_wheel(root, languages)] + ([italian_pack_wheel()] if "it" in languages else []))
+    files.update({f"wheels/{name}": data for name, data in wheels.items()})
+    files["requirements.txt"] = requirements(root, wheels).encode()
+    files["requirements-cpu.txt"] = requirements(root, wheels, cpu=True).encode()
     files["nbgrader_config.py"] = student_nbgrader_config(root).encode()
     files["README.md"] = readme(languages, lessons).encode()
     return files

@@ -36,6 +36,8 @@ import json
 import struct
 from pathlib import Path
 
+from corso.wheel import make_wheel
+
 HERE = Path(__file__).resolve().parent
 TRANSLATIONS = HERE / "student" / "jupyterlab-it.json"
 DISTRIBUTION = "jupyterlab-language-pack-it-IT"
@@ -190,12 +192,9 @@ def _metadata(text, version):
     return ("\n".join(lines) + "\n").encode()
 
 
-def italian_pack_wheel(root=None, translations_path=TRANSLATIONS, distribution=DISTRIBUTION):
+def italian_pack_wheel(translations_path=TRANSLATIONS, distribution=DISTRIBUTION):
     """(file name, bytes) of the course's Italian language pack: same bytes for the same upstream pack and
-    course catalog. ``root`` (the course) is accepted for symmetry with ``student_wheel``: the catalog is the
-    package's."""
-    from corso.edition import _record_hash, deterministic_zip  # edition may import this module
-
+    course catalog."""
     upstream_version, files = upstream_files(distribution)
     payload = merged_files(files, course_translations(translations_path)["translations"])
     digest = hashlib.sha256(json.dumps({name: hashlib.sha256(content).hexdigest()
@@ -210,8 +209,4 @@ def italian_pack_wheel(root=None, translations_path=TRANSLATIONS, distribution=D
             out[f"{dist}.dist-info/{inner}"] = _metadata(content.decode(), version) if inner == "METADATA" else content
         else:
             out[path] = content
-    out[f"{dist}.dist-info/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: corso.language_pack\nRoot-Is-Purelib: true\n"
-                                      b"Tag: py3-none-any\n")
-    record = [f"{path},{_record_hash(content)},{len(content)}" for path, content in sorted(out.items())]
-    out[f"{dist}.dist-info/RECORD"] = ("\n".join(record + [f"{dist}.dist-info/RECORD,,"]) + "\n").encode()
-    return f"{dist}-py3-none-any.whl", deterministic_zip(out)
+    return make_wheel(dist, out, "corso.language_pack")

@@ -20,7 +20,9 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+
+from corso.wheel import deterministic_zip
 
 MOODLE_FOLDERS, MOODLE_FLAT, CANVAS = "moodle-folders", "moodle-flat", "canvas"
 
@@ -405,18 +407,7 @@ def moodle_feedback_name(record, filename="feedback.html"):
     return f"{fullname}_{record.participant}_assignfeedback_file/{filename}"
 
 
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same records give the same bytes
-
-
 def moodle_feedback_zip(records, filename="feedback.html"):
     """The zip (bytes) of every record's feedback file, one folder per participant, sorted, fixed times."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        named = sorted(((moodle_feedback_name(r, filename), r) for r in records if r.feedback), key=lambda p: p[0])
-        for name, record in named:
-            info = zipfile.ZipInfo(name, ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            with open(record.feedback, "rb") as handle:
-                archive.writestr(info, handle.read())
-    return out.getvalue()
+    return deterministic_zip({moodle_feedback_name(record, filename): Path(record.feedback).read_bytes()
+                              for record in records if record.feedback})

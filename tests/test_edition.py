@@ -1,6 +1,7 @@
 """The student edition: nothing secret in it (every byte, zips inside zips), the same bytes every time, and a
 student who follows its README can install it and validate a lesson."""
 
+import hashlib
 import io
 import json
 import os
@@ -120,7 +121,13 @@ def test_edition_contents(editions, language, expected):
     requirements = (made.folder / "requirements.txt").read_text()
     for tool in ("nbval", "pytest", "playwright", "psycopg", "tqdm"):
         assert not re.search(rf"^{tool}\b", requirements, re.M | re.I), f"{tool} is not for students"
-    assert ("jupyterlab-language-pack-it-it" in requirements) == ("it" in languages)
+    assert "jupyterlab-language-pack-it-it==" not in requirements  # the upstream pack: replaced or left out
+    pack = re.search(r"^\./wheels/(jupyterlab_language_pack_it_it-4\.5\.post3\+corso\.\w+-py3-none-any\.whl)",
+                     requirements, re.M)
+    assert bool(pack) == ("it" in languages), requirements
+    if pack:  # the course's Italian pack, hashed like every other line
+        digest = hashlib.sha256((made.folder / "wheels" / pack.group(1)).read_bytes()).hexdigest()
+        assert f"{pack.group(0)} \\\n    --hash=sha256:{digest}" in requirements
 
 
 def test_readme_speaks_the_students_language(editions):
@@ -146,7 +153,7 @@ def test_student_jupyterlab_configuration(editions):
     """The wheel turns off nbgrader's instructor tools (with the exact names nbgrader's docs give) and its
     Validate button, and brings the course's: the built lab extension, its server side, the terminal check."""
     made = editions["it"]
-    [wheel] = (made.folder / "wheels").glob("*.whl")
+    [wheel] = (made.folder / "wheels").glob("corso_student-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         data = {name.split(".data/data/", 1)[1]: archive.read(name)
                 for name in archive.namelist() if ".data/data/" in name}
@@ -250,12 +257,11 @@ cloudpickle==3.1.2 \\
     #   distributed
     #   nbval
 """
-    kept = edition.student_lock(lock, ("it",))
+    kept = edition.student_lock(lock)
     names = {edition._requirement_name(line) for line in kept.splitlines()
              if line and not line[0].isspace() and line[0] != "#"}
-    assert names == {"jinja2", "nbgrader", "packaging", "jupyterlab-language-pack-it-it"}
+    assert names == {"jinja2", "nbgrader", "packaging"}  # the Italian pack: the course's own build (a wheel)
     assert "--hash=sha256:bbbb" in kept and "pip-compile" in kept
-    assert "jupyterlab-language-pack-it-it" not in edition.student_lock(lock, ("en",))
 
 
 def lock_names(text):
@@ -305,9 +311,9 @@ colorama-for-tqdm==1.0 ; sys_platform == 'win32' \\
     --hash=sha256:2222
     # via tqdm
 """
-    assert lock_names(edition.student_lock(lock, ("en",))) == {"colorama", "ipython", "torch", "torchviz",
+    assert lock_names(edition.student_lock(lock)) == {"colorama", "ipython", "torch", "torchviz",
                                                               "nvidia-cublas", "sympy"}
-    cpu = edition.student_lock(lock, ("en",), cpu=True)
+    cpu = edition.student_lock(lock, cpu=True)
     assert lock_names(cpu) == {"colorama", "ipython", "torchviz", "sympy"}  # sympy: the CPU build needs it too
     assert "colorama==0.4.6 ; sys_platform == 'win32' \\\n    --hash=sha256:aaaa" in cpu
 

@@ -47,7 +47,7 @@ def merged(upstream):
 
 @pytest.fixture(scope="module")
 def wheel():
-    return language_pack.italian_pack_wheel(ROOT)
+    return language_pack.italian_pack_wheel()
 
 
 def _forms(value):
@@ -129,7 +129,7 @@ def test_every_course_msgid_is_one_jupyterlab_uses():
 
 def test_wheel_is_deterministic_with_a_local_version_of_the_pinned_pack(wheel):
     name, data = wheel
-    assert language_pack.italian_pack_wheel(ROOT) == (name, data)
+    assert language_pack.italian_pack_wheel() == (name, data)
     version = re.fullmatch(r"jupyterlab_language_pack_it_it-(.+)-py3-none-any\.whl", name).group(1)
     assert re.fullmatch(r"4\.5\.post3\+corso\.[0-9a-f]{12}", version), version
     assert SpecifierSet("==4.5.post3").contains(version)  # PEP 440: the local label is ignored by ==4.5.post3
@@ -313,6 +313,10 @@ def test_italian_menus_file_browser_and_restart_dialog(lab_with_pack):
     assert not english, english
     pack = lab.translations("it_IT")
     assert columns == [pack[column] for column in en_columns], columns
+    for english_path, italian_path in CATALOG["menu_paths"]["paths"].items():  # as the lessons name them
+        for (bar, found), path in (((en_titles, en_items), english_path), ((titles, items), italian_path)):
+            top, label = path.split(" → ")
+            assert label in {item[3] for item in found if item[:2] == (bar.index(top), 1)}, path
     assert pack["Restart Kernel?"] in seen["restart"], seen["restart"]
     restart = menu["Do you want to restart the kernel of %1? All variables will be lost."]
     assert restart.replace("%1", "lesson.ipynb") in seen["restart"], seen["restart"]
