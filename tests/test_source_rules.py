@@ -6,6 +6,7 @@ import re
 import pytest
 from project import ROOT
 
+from corso import language_pack
 from corso.build import build, generated_files
 from corso.language import cell_language
 from corso.lessons import LESSON_FOLDER, SourceError, find_lessons, nbgrader_meta, read_source
@@ -36,6 +37,23 @@ def test_lesson_follows_the_rules(lesson):
 
 def nbgrader_meta_is_manual(meta):
     return meta.get("solution", False)
+
+
+MENU_PATH = re.compile(r"\*([^*\n]+ → [^*\n]+)\*")  # *Kernel → Restart Kernel and Run All Cells…*
+
+
+def test_menu_items_are_named_as_each_interface_spells_them():
+    """Every *Menu → Item* the lessons' prose and the students' READMEs name is one of the course's menu paths,
+    in the language of the text (the browser test of tests/test_language_pack.py finds each in the menus)."""
+    paths = language_pack.course_translations()["menu_paths"]["paths"]
+    known = {"en": set(paths), "it": set(paths.values())}
+    texts = [(cell_language(cell), cell.source) for lesson in LESSONS for cell in read_source(lesson).cells
+             if cell.cell_type == "markdown" and cell_language(cell)]
+    texts += [(language, (ROOT / "corso" / "student" / f"README.{language}.md").read_text(encoding="utf-8"))
+              for language in known]
+    named = [(language, path) for language, text in texts for path in MENU_PATH.findall(text)]
+    assert {language for language, _ in named} == {"it", "en"}, named
+    assert [(language, path) for language, path in named if path not in known[language]] == []
 
 
 def write_cells(course, edit):
