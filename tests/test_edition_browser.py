@@ -143,6 +143,22 @@ def assert_student_only(notebook, lab):
         lab.request("GET", "formgrader")
 
 
+def assert_interface_language(notebook, lab, language):
+    """The menu bar and the file browser's columns in the interface's language: each menu title is a menu word
+    of that language in the catalog the edition's language pack serves (the course's build of it)."""
+    page = notebook.page
+    titles = [text.strip() for text in page.locator("#jp-menu-panel .lm-MenuBar-itemLabel").all_text_contents()]
+    served = lab.translations("it_IT")
+    menus = {key.split("\x04", 1)[1]: value for key, value in served.items() if key.startswith("menu\x04")}
+    words = set(menus.values()) if language == "it" else set(menus)
+    assert len(titles) >= 8 and set(titles) <= words, titles
+    columns = " ".join(notebook.file_browser_columns())
+    name, modified = ("Name", "Modified") if language == "en" else (served["Name"], served["Modified"])
+    assert name in columns and modified in columns, columns
+    if language == "it":
+        assert "Modified" not in columns and "Edit" not in titles, (titles, columns)
+
+
 def assert_readable(dialog):
     """Every message wraps inside the dialog (nothing cut on the right), the first one is in view without
     scrolling, and each test's source stays folded until asked for."""
@@ -163,6 +179,7 @@ def validate_states(context, lab, folder, language, states):
                                      f"{language}-{state}")
         if state == states[0]:
             assert_student_only(notebook, lab)
+            assert_interface_language(notebook, lab, language)
         dialog = notebook.validate()
         assert dialog.locator(".jp-Dialog-header").inner_text().strip() == check.WORDS[language]["title"]
         assert shown(dialog) == expected(language, state), state
