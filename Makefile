@@ -72,4 +72,4 @@ gpu-check:  ## on a CUDA machine: nbval over every solution on the GPU, then the
 	bash gpu/check.sh
 
 screenshots:  ## refresh the README's screenshots (docs/screenshots/*.png): JupyterLab, Validate, feedback pages, class report
-	CORSO_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/test_browser.py tests/test_edition_browser.py tests/test_feedback_browser.py
+	CORSO_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/test_edition_browser.py tests/test_feedback_browser.py

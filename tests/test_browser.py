@@ -1,9 +1,9 @@
 """End to end, in a real browser: what a student sees and does in JupyterLab with a released lesson.
 
 A JupyterLab is started on a temporary copy of ``release/`` (and ``nbgrader_config.py``), Debian's
-Chromium is driven by Playwright, and each step is saved as a screenshot in ``test-artifacts/browser/``.
-With ``CORSO_SCREENSHOTS=docs/screenshots`` (a folder, relative to the repository root) the screenshots
-shown in the README are refreshed too.
+Chromium is driven by Playwright, and each step is saved as a screenshot in ``test-artifacts/browser/``. (This
+is the course's own environment: what students see, the student edition, is tested in
+``test_edition_browser.py``, whose screenshots the README shows.)
 
 Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``; ``CORSO_CHROMIUM`` names another installed
 Chromium-based browser) and takes about 70 s on 2 cores; deselect with ``-m "not browser"``.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from labpage import VIEWPORT, JupyterLab, NotebookPage, children_matching, chromium, publish
+from labpage import VIEWPORT, JupyterLab, NotebookPage, children_matching, chromium
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
@@ -32,7 +32,6 @@ EXERCISE = "make_grid"  # the answer cell the Italian student solves
 CRASH = "import os\nos._exit(1)  # the kernel process exits: a crash"
 
 # The screenshots the README shows: {(test prefix, step): stable name in $CORSO_SCREENSHOTS}.
-README_SCREENSHOTS = {"exercise-fails": "it-exercise-fails.png"}  # the Italian test's step: its file
 
 pytestmark = pytest.mark.browser
 
@@ -207,7 +206,6 @@ def test_italian_student_runs_and_solves(lab, context, course):
     notebook.scroll_to(answer - 1)
     notebook.screenshot("exercise-passes")
 
-    publish(notebook.screenshots, README_SCREENSHOTS)
 
 
 def test_english_student_runs_a_lesson(lab, context, course):
