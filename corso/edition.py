@@ -7,7 +7,9 @@ in the students' language, a student ``nbgrader_config.py`` with only what the V
 the minimal environment: ``requirements.txt`` (pinned and hashed; the students' lock
 ``requirements/student.txt``, one resolution for Windows, macOS and Linux, without the instructor-only
 packages), ``requirements-cpu.txt`` (the same without torch, torchvision and the CUDA libraries, for Linux
-students who take PyTorch's CPU build from its own index) and one small wheel, ``corso-student``, which brings
+students who take PyTorch's CPU build from its own index), for an edition with Italian the course's build of
+the Italian language pack (``corso.language_pack``: the upstream pack with the translations it lacks, in place
+of the upstream one) and one small wheel, ``corso-student``, which brings
 
 - ``corso.checks``, ``corso.data`` (and ``corso.files``), the part of the course's package the notebooks
   import, and ``corso.check`` (with ``corso.exercises``, ``corso.running``, ``corso.language``), the
