@@ -97,10 +97,11 @@ def resolve(folder, platform, python, requirements="requirements.txt"):
     return result
 
 
-def wheel_urls(report):
-    """The URL of each wheel pip chose (the edition's own wheel, a local file, left out)."""
+def wheel_urls(report, folder):
+    """The URL of each wheel pip chose (the edition's own wheels, local files of its wheels/, left out)."""
     urls = [item["download_info"]["url"] for item in report["install"]]
-    local = [url for url in urls if not url.startswith("https://") and "/wheels/corso_student" not in url]
+    own = (folder / "wheels").resolve().as_uri() + "/"
+    local = [url for url in urls if not url.startswith(("https://", own))]
     if local:
         raise RuntimeError(f"not from an https index (pip's local configuration leaked in?): {local}")
     return [url for url in urls if url.startswith("https://")]
@@ -130,7 +131,7 @@ def main():
                 start = time.monotonic()
                 try:
                     report = resolve(folder, platform, python)
-                    urls = wheel_urls(report)
+                    urls = wheel_urls(report, folder)
                     size = download_size(urls, sizes)
                 except (RuntimeError, OSError) as error:
                     print(f"FAILED {name} ({platform}), Python {python}:\n{error}", file=sys.stderr)
