@@ -4,7 +4,9 @@
    folder), runs every cell outside the exercises without error: the lesson's own flow never depends on an
    answer. An exercise's cells are its answer cell and the cells after it up to its last graded test cell (the
    "try it" cells call the student's function, so they fail with the stub, like the tests). The Italian and
-   English releases share every code cell (checked here), so executing one executes both.
+   English releases share every untagged code cell (checked here); the only code that differs is a figure's
+   language-tagged pair of calls, which pass the same drawing function each language's words, so executing one
+   release executes both.
 2. The visible tests reject wrong answers: ``tests/wrong_answers/NN-slug.py`` lists, for every auto-graded
    exercise, plausible wrong answers (``WRONG_ANSWERS = {answer grade id: [(why, source), ...]}``). In one kernel
    per lesson, the release is executed in order; at each exercise every wrong source is run in place of the answer
@@ -23,6 +25,7 @@ from nbformat.v4 import new_code_cell
 from project import ROOT
 from submissions import answers, exercises
 
+from corso.language import cell_language
 from corso.lessons import find_lessons, nbgrader_meta
 
 pytestmark = pytest.mark.slow
@@ -83,8 +86,14 @@ class Kernel:
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
 def test_release_runs_without_any_answer(lesson):
     italian, english = release(lesson, "it"), release(lesson, "en")
-    code = [[cell.source for cell in nb.cells if cell.cell_type == "code"] for nb in (italian, english)]
-    assert code[0] == code[1], "the Italian and English releases must share every code cell"
+    code = [[cell.source for cell in nb.cells if cell.cell_type == "code" and not cell_language(cell)]
+            for nb in (italian, english)]
+    assert code[0] == code[1], "the Italian and English releases must share every untagged code cell"
+    tagged = [[cell for cell in nb.cells if cell.cell_type == "code" and cell_language(cell)] for nb in (italian, english)]
+    assert [cell.id.removesuffix("-it") for cell in tagged[0]] == [cell.id.removesuffix("-en") for cell in tagged[1]], \
+        "each language-tagged code cell has its twin in the other language"
+    assert all(len(cell.source.split("\n")) <= 6 and "(" in cell.source for cell in tagged[0] + tagged[1]), \
+        "a language-tagged code cell only calls a shared function with its language's words"
     skipped = exercise_cells(italian)
     failures = []
     with Kernel(lesson) as kernel:
