@@ -7,6 +7,9 @@ the release's cells that precede the answer; the reference solution passes it.
 
 WRONG_ANSWERS = {
     "make_grid": [
+        ("hard-coded for the 3 x 4 grid of the try-it cell",
+         "def make_grid(rows, cols):\n"
+         "    return torch.arange(12, dtype=torch.float32).view(3, 4)\n"),
         ("arange without a dtype: int64, not float32",
          "def make_grid(rows, cols):\n"
          "    return torch.arange(rows * cols).view(rows, cols)\n"),
