@@ -115,6 +115,10 @@ WRONG_ANSWERS = {
          "    return w.detach()\n"),
     ],
     "predict_no_grad": [
+        ("freezes the caller's model for good instead of switching tracking off for the call",
+         "def predict_no_grad(model, x):\n"
+         "    model.requires_grad_(False)\n"
+         "    return model(x)\n"),
         ("detach(): builds the graph, then cuts it",
          "def predict_no_grad(model, x):\n"
          "    return model(x).detach()\n"),
@@ -131,6 +135,12 @@ WRONG_ANSWERS = {
          "    return model(x.detach())\n"),
     ],
     "freeze_all_but_last": [
+        ("keeps the last two parameter tensors trainable (right only when the last module has a bias)",
+         "def freeze_all_but_last(model):\n"
+         "    params = list(model.parameters())\n"
+         "    for p in params[:-2]:\n"
+         "        p.requires_grad_(False)\n"
+         "    return params[-2:]\n"),
         ("eval() freezes nothing",
          "def freeze_all_but_last(model):\n"
          "    model.eval()\n"
