@@ -18,6 +18,8 @@ def linear_forward(x, weight, bias):
 """),
     ],
     "mse": [
+        ("divides the sum by len(pred): the number of rows, not of elements",
+         "def mse(pred, target):\n    return ((pred - target) ** 2).sum() / len(pred)\n"),
         (".item(), wrapped back into a tensor: detached from the graph",
          "def mse(pred, target):\n    return torch.tensor(((pred - target) ** 2).mean().item())\n"),
         (".detach()", "def mse(pred, target):\n    return ((pred - target) ** 2).mean().detach()\n"),
@@ -29,6 +31,20 @@ def linear_forward(x, weight, bias):
         ("the mean absolute error", "def mse(pred, target):\n    return (pred - target).abs().mean()\n"),
     ],
     "train_linear": [
+        ("a hard-coded nn.Linear(1, 1): wrong for d = 2 features", """
+def train_linear(x, y, lr, epochs):
+    model = nn.Linear(1, 1)
+    criterion = nn.MSELoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
+        loss = criterion(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return model, losses
+"""),
         ("the loss is recorded after the update", """
 def train_linear(x, y, lr, epochs):
     model = nn.Linear(x.shape[1], 1)
