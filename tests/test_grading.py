@@ -102,3 +102,7 @@ class TestRegression(RoundTrip):
 
 class TestMnistMlp(RoundTrip):
     lesson_id = "04-mnist-mlp"
+
+
+class TestDebugging(RoundTrip):
+    lesson_id = "05-debugging"

@@ -14,8 +14,9 @@ from corso.lessons import LESSON_FOLDER, SourceError, find_lessons, nbgrader_met
 LESSONS = find_lessons(ROOT)
 
 
-def test_the_course_has_its_four_lessons():
-    assert [lesson.id for lesson in LESSONS] == ["01-tensors", "02-autograd", "03-regression", "04-mnist-mlp"]
+def test_the_course_has_its_five_lessons():
+    assert [lesson.id for lesson in LESSONS] == ["01-tensors", "02-autograd", "03-regression", "04-mnist-mlp",
+                                                 "05-debugging"]
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
