@@ -89,9 +89,11 @@ def test_release_runs_without_any_answer(lesson):
     code = [[cell.source for cell in nb.cells if cell.cell_type == "code" and not cell_language(cell)]
             for nb in (italian, english)]
     assert code[0] == code[1], "the Italian and English releases must share every untagged code cell"
-    tagged = [[cell for cell in nb.cells if cell.cell_type == "code" and cell_language(cell)] for nb in (italian, english)]
-    assert [cell.id.removesuffix("-it") for cell in tagged[0]] == [cell.id.removesuffix("-en") for cell in tagged[1]], \
-        "each language-tagged code cell has its twin in the other language"
+    tagged = [[cell for cell in nb.cells if cell.cell_type == "code" and cell_language(cell)]
+              for nb in (italian, english)]
+    twins = [[cell.id.removesuffix(f"-{language}") for cell in cells]
+             for cells, language in zip(tagged, ("it", "en"), strict=True)]
+    assert twins[0] == twins[1], "each language-tagged code cell has its twin in the other language"
     assert all(len(cell.source.split("\n")) <= 6 and "(" in cell.source for cell in tagged[0] + tagged[1]), \
         "a language-tagged code cell only calls a shared function with its language's words"
     skipped = exercise_cells(italian)
