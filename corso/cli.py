@@ -111,11 +111,11 @@ def main(argv=None):
     # nbgrader's Gradebook.add_submission builds a submission's rows before adding them to its session, and
     # SQLAlchemy 2 warns about each on the first submission: harmless (it adds them next), noise to the instructor.
     warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session")
-    from corso import build, check, course, data, edition, grading, lessons
+    from corso import build, check, course, data, edition, grading, language_pack, lessons
     try:
         return VERBS[args.verb](args)
     except (course.CourseError, lessons.SourceError, build.BuildError, data.DataError, grading.GradingError,
-            check.CheckError, edition.EditionError) as error:
+            check.CheckError, edition.EditionError, language_pack.LanguagePackError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:  # a path it was given, or the disk: no permission, no space, no such folder

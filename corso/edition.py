@@ -68,6 +68,7 @@ INSTRUCTOR_ONLY = {"copydetect", "distributed", "nbval", "psycopg", "psycopg-bin
 # The upstream Italian language pack: an Italian edition ships the course's build of it instead
 # (corso.language_pack: the same pack with the translations it lacks), an English one neither.
 ITALIAN_PACK = {"jupyterlab-language-pack-it-it"}
+LEFT_OUT = INSTRUCTOR_ONLY | ITALIAN_PACK
 # Left out of requirements-cpu.txt: on Linux the README installs them first from PyTorch's CPU index.
 TORCH = {"torch", "torchvision"}
 
@@ -109,7 +110,7 @@ def student_pins(pyproject_text):
     """The pinned runtime from pyproject.toml's dependencies, without the instructor-only packages (and the
     upstream Italian pack)."""
     dependencies = tomllib.loads(pyproject_text)["project"]["dependencies"]
-    return [dep for dep in dependencies if _requirement_name(dep) not in INSTRUCTOR_ONLY | ITALIAN_PACK]
+    return [dep for dep in dependencies if _requirement_name(dep) not in LEFT_OUT]
 
 
 def _prune(blocks, removed, eligible=lambda block: True):
@@ -147,7 +148,7 @@ def student_lock(lock_text, cpu=False):
             via = re.fullmatch(r"\s*#\s+(?:via\s+)?([A-Za-z0-9][A-Za-z0-9._-]*)(?:\s+\(.*\))?\s*", line)
             if via and line.strip() != "# via":
                 current["via"].add(_normalize(via.group(1)))
-    removed = _prune(blocks, INSTRUCTOR_ONLY | ITALIAN_PACK)
+    removed = _prune(blocks, set(LEFT_OUT))
     if cpu:
         removed = _prune(blocks, removed | TORCH, _linux_only)
     kept = [line for b in blocks if b["name"] not in removed for line in b["lines"]]

@@ -1,6 +1,6 @@
 """The course's Italian language pack for JupyterLab: the upstream pack with the course's translations merged in.
 
-    italian_pack_wheel(root)  ->  ("jupyterlab_language_pack_it_it-4.5.post3+corso.<hash>-py3-none-any.whl", bytes)
+    italian_pack_wheel()  ->  ("jupyterlab_language_pack_it_it-4.5.post3+corso.<hash>-py3-none-any.whl", bytes)
 
 Why: the only Italian pack on PyPI for JupyterLab 4.5 (``jupyterlab-language-pack-it-IT==4.5.post3``) leaves
 the menu bar, about half of the menu items and several toolbar tooltips and dialogs in English. JupyterLab
@@ -50,9 +50,9 @@ class LanguagePackError(Exception):
     """The upstream pack is missing, or a catalog cannot be merged."""
 
 
-def course_translations(path=TRANSLATIONS):
+def course_translations():
     """The course's catalog file: {"translations": {domain: {msgid: Italian}}, "same_in_italian": ...}."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    return json.loads(TRANSLATIONS.read_text(encoding="utf-8"))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -147,13 +147,13 @@ def _empty_mo(domain):
 # ---------------------------------------------------------------------------------------------------------
 # The upstream pack and the course's wheel
 
-def upstream_files(distribution=DISTRIBUTION):
+def upstream_files():
     """(version, {path in the wheel: bytes}) of the installed upstream pack: its module and its dist-info's
     METADATA, entry points and licenses (not what an installer writes: RECORD, INSTALLER, REQUESTED)."""
     try:
-        dist = importlib.metadata.distribution(distribution)
+        dist = importlib.metadata.distribution(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError as error:
-        raise LanguagePackError(f"{distribution} is not installed in this environment") from error
+        raise LanguagePackError(f"{DISTRIBUTION} is not installed in this environment") from error
     files = {}
     for path in dist.files or ():
         parts = path.parts
@@ -167,14 +167,14 @@ def upstream_files(distribution=DISTRIBUTION):
         else:
             files[path.as_posix()] = Path(path.locate()).read_bytes()
     if "dist-info/METADATA" not in files:
-        raise LanguagePackError(f"{distribution}'s METADATA is missing")
+        raise LanguagePackError(f"{DISTRIBUTION}'s METADATA is missing")
     return dist.version, files
 
 
-def merged_files(files, translations, locale=LOCALE):
+def merged_files(files, translations):
     """The pack's files with each domain's ``.json`` and ``.mo`` merged with the course's translations."""
     module = next(name.split("/")[0] for name in files if name.endswith("/__init__.py") and name.count("/") == 1)
-    folder = f"{module}/locale/{locale}/LC_MESSAGES"
+    folder = f"{module}/locale/{LOCALE}/LC_MESSAGES"
     merged = dict(files)
     for domain, entries in sorted(translations.items()):
         json_path, mo_path = f"{folder}/{domain}.json", f"{folder}/{domain}.mo"
@@ -192,16 +192,15 @@ def _metadata(text, version):
     return ("\n".join(lines) + "\n").encode()
 
 
-def italian_pack_wheel(translations_path=TRANSLATIONS, distribution=DISTRIBUTION):
+def italian_pack_wheel():
     """(file name, bytes) of the course's Italian language pack: same bytes for the same upstream pack and
     course catalog."""
-    upstream_version, files = upstream_files(distribution)
-    payload = merged_files(files, course_translations(translations_path)["translations"])
+    upstream_version, files = upstream_files()
+    payload = merged_files(files, course_translations()["translations"])
     digest = hashlib.sha256(json.dumps({name: hashlib.sha256(content).hexdigest()
                                         for name, content in sorted(payload.items())}).encode()).hexdigest()
     version = f"{upstream_version}+corso.{digest[:12]}"
-    name = importlib.metadata.distribution(distribution).metadata["Name"]
-    dist = f"{name.lower().replace('-', '_')}-{version}"
+    dist = f"{DISTRIBUTION.lower().replace('-', '_')}-{version}"  # the wheel's normalised name (PEP 427)
     out = {}
     for path, content in payload.items():
         if path.startswith("dist-info/"):

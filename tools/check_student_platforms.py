@@ -18,7 +18,7 @@ pip's configuration on this machine may add a constraints file, extra (local) in
 would make the check answer for this machine, not for a student's. pip loads no configuration file when
 PIP_CONFIG_FILE is os.devnull (`--isolated` would not do: it skips only the user's file and PIP_* variables,
 not /etc's; an empty PIP_CONSTRAINT is ignored as unset); a mirror can still be given as PIP_INDEX_URL. Every
-wheel the report points at must come from an https index.
+wheel the report points at must come from an https index, or be one of the edition's own (its wheels/ folder).
 """
 
 import json
@@ -57,7 +57,7 @@ LOCAL = ("PIP_CONSTRAINT", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDE
 
 
 def write_edition(folder):
-    """The files pip reads: requirements.txt and the edition's wheel (the Italian edition: the largest)."""
+    """The files pip reads: requirements.txt and the edition's wheels (the Italian edition: the largest)."""
     for name, data in edition_files(ROOT, "it").items():
         if name.startswith(("requirements", "wheels/")):
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
