@@ -8,7 +8,9 @@ export PATH := $(BIN):$(PATH)
 # Debian/Ubuntu packages: Graphviz's dot and bubblewrap (the grading sandbox); the browser and the database
 # server the tests drive, and git (the edition's zip dates are its commits' times, which a test reads).
 SYSTEM := graphviz bubblewrap
-SYSTEM_DEV := graphviz bubblewrap chromium postgresql git
+SYSTEM_DEV := graphviz bubblewrap chromium postgresql git nodejs npm sudo
+# `corso classroom`: Node runs JupyterHub's proxy (npm installs it from classroom/package-lock.json).
+SYSTEM_CLASSROOM := nodejs npm
 LOCK := pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
 # The students' lock, requirements/student.txt: the course's runtime resolved once for every platform and
 # Python >= 3.11.5 (uv's `--universal` writes each platform-only package with its environment marker, and
@@ -20,14 +22,20 @@ LOCK := pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no
 STUDENT_LOCK := uv pip compile --quiet --universal --python-version 3.11.5 --generate-hashes --no-emit-index-url \
 	--custom-compile-command "make lock"
 
-.PHONY: install install-dev platforms system system-dev venv demo build check test lock gpu-bundle gpu-check screenshots
+.PHONY: install install-dev classroom platforms system system-dev venv demo build check test lock gpu-bundle gpu-check \
+	screenshots
 
 install: system  ## lessons and grading: Graphviz, a venv with the locked runtime, MNIST unpacked
 	$(MAKE) venv LOCKFILE=requirements/course.txt
 
 install-dev: system-dev  ## maintainers: everything the test suite needs, from the locked dev set
 	$(MAKE) venv LOCKFILE=requirements/dev.txt
+	$(MAKE) classroom
 	$(MAKE) platforms
+
+classroom:  ## the classroom server's proxy (after `make install`): Node and configurable-http-proxy, locked
+	@bash tools/system-packages $(SYSTEM_CLASSROOM)
+	npm ci --prefix classroom --no-audit --no-fund --loglevel=error
 
 # Not a test: pip needs the registry, the test suite runs offline.
 platforms:  ## pip resolves the student edition's requirements.txt on every platform and Python it supports

@@ -3,18 +3,25 @@
     corso data                 unpack and verify the vendored MNIST under data/
     corso build                build release/, solutions/ and notebooks/ from source/
     corso build --check        exit 1, naming each stale generated file, if the build would change anything
-    corso grade LESSON SUBMISSIONS [--jobs N] [--workdir grading] [--db URL] [--timeout S] [--no-sandbox]
+    corso grade LESSON SUBMISSIONS|--exchange [--jobs N] [--workdir grading] [--db URL] [--timeout S] [--no-sandbox]
                                [--no-pool] [--profile] [--deadline WHEN] [--lms-language it|en] [--scale MAX]
                                [--roster WORKSHEET] [--canvas-assignment "TITLE (ID)"] [--no-similarity]
                                autograde a folder, zip or LMS download of submissions, each in a sandbox:
                                feedback, grades CSV (and the LMS's files), class report, similar answers,
-                               summary (--profile: and where the time went)
+                               summary (--profile: and where the time went); --exchange: the classroom's
+                               latest submissions, and each student's feedback page back to the exchange
     corso feedback LESSON [--workdir grading] [--db URL]
                                make every student's feedback page again from the gradebook (after grading
                                written answers in the formgrader)
     corso check NOTEBOOK       a student's self-check: run the notebook, list the failing tests (exit 1)
     corso edition LANG [--target editions]
                                the student edition (it, en or both): a folder and a zip, with no answer in it
+    corso classroom setup --students CSV [--instructor NAME] [--language it|en] [--port 8000] [--ip 127.0.0.1]
+                               [--existing-accounts] [--proxy PATH] [--home /srv/corso]
+                               (as root) the classroom: accounts, JupyterHub, the exchange, the student environment
+    corso classroom start|stop|status [--home /srv/corso]
+    corso classroom release LESSON [--home /srv/corso]
+                               the lesson in the exchange, each student's language for each student
 """
 
 import argparse
@@ -47,7 +54,10 @@ def parser():
     build_parser.add_argument("--check", action="store_true", help="only report stale generated files")
     grade_parser = verbs.add_parser("grade", help="autograde a folder or zip of submissions")
     grade_parser.add_argument("lesson", help="the lesson, e.g. 01-tensors")
-    grade_parser.add_argument("submissions", type=Path, help="a folder or a zip of notebooks")
+    grade_parser.add_argument("submissions", type=Path, nargs="?", help="a folder or a zip of notebooks")
+    grade_parser.add_argument("--exchange", nargs="?", type=Path, const=Path("/srv/corso"), metavar="HOME",
+                              help="grade the latest submissions in the classroom's exchange (its folder, default "
+                                   "/srv/corso; the grading folder: HOME/grading) and release the feedback pages")
     grade_parser.add_argument("--jobs", type=int, default=os.cpu_count(),
                               help="submissions graded at once on this machine (default: one a core)")
     grade_parser.add_argument("--cluster", metavar="ADDRESS",
@@ -90,6 +100,29 @@ def parser():
     edition_parser = verbs.add_parser("edition", help="make the student edition of a language (folder and zip)")
     edition_parser.add_argument("language", choices=["it", "en", "both"])
     edition_parser.add_argument("--target", type=Path, default=Path("editions"), help="where (default: editions/)")
+    classroom_parser = verbs.add_parser("classroom", help="serve the course with JupyterHub (see README, 'Classroom')")
+    actions = classroom_parser.add_subparsers(dest="action", required=True)
+    setup_parser = actions.add_parser("setup", help="(as root) accounts, hub, exchange, student environment")
+    setup_parser.add_argument("--students", type=Path, required=True,
+                              help="Moodle's participants download (CSV: name, surname, email; a language column "
+                                   "optional), or any CSV with those columns")
+    setup_parser.add_argument("--instructor", default="docente", help="the instructor's account (default: docente)")
+    setup_parser.add_argument("--language", choices=["it", "en"], default="it",
+                              help="the language of students the CSV gives none for (default: it)")
+    setup_parser.add_argument("--port", type=int, default=8000, help="the hub's port (default 8000; it also uses the "
+                                                                       "next two, on 127.0.0.1)")
+    setup_parser.add_argument("--ip", default="127.0.0.1", help="the hub's address (default: 127.0.0.1, behind "
+                                                                 "your HTTPS reverse proxy)")
+    setup_parser.add_argument("--existing-accounts", action="store_true",
+                              help="use the accounts the machine has (LDAP, PAM) with their passwords; make none")
+    setup_parser.add_argument("--proxy", type=Path, help="configurable-http-proxy (default: `make classroom`'s)")
+    for action in ("start", "stop", "status"):
+        actions.add_parser(action, help=f"{action} the hub" if action != "status" else "the hub and its servers")
+    release_parser = actions.add_parser("release", help="put a lesson in the exchange")
+    release_parser.add_argument("lesson", help="the lesson, e.g. 01-tensors")
+    for action_parser in actions.choices.values():
+        action_parser.add_argument("--home", type=Path, default=Path("/srv/corso"),
+                                   help="the classroom's folder (default: /srv/corso)")
     return parser
 
 
@@ -111,11 +144,12 @@ def main(argv=None):
     # nbgrader's Gradebook.add_submission builds a submission's rows before adding them to its session, and
     # SQLAlchemy 2 warns about each on the first submission: harmless (it adds them next), noise to the instructor.
     warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session")
-    from corso import build, check, course, data, edition, grading, language_pack, lessons
+    from corso import build, check, classroom, course, data, edition, grading, language_pack, lessons
     try:
         return VERBS[args.verb](args)
     except (course.CourseError, lessons.SourceError, build.BuildError, data.DataError, grading.GradingError,
-            check.CheckError, edition.EditionError, language_pack.LanguagePackError) as error:
+            check.CheckError, edition.EditionError, language_pack.LanguagePackError,
+            classroom.ClassroomError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:  # a path it was given, or the disk: no permission, no space, no such folder
@@ -161,19 +195,30 @@ def run_build(args):
 def run_grade(args):
     from tqdm import tqdm
 
+    from corso import classroom
     from corso.course import course_root, find_lesson
-    from corso.grading import grade_class
+    from corso.grading import GradingError, grade_class
     from corso.grading.profile import Profile, table
     from corso.grading.report import LmsOptions, summary
     root = course_root(args.root)
-    lesson, workdir, profile = find_lesson(root, args.lesson), args.workdir or root / "grading", Profile()
+    if (args.submissions is None) == (args.exchange is None):
+        raise GradingError("give the submissions (a folder or a zip) or --exchange, one of them")
+    lesson, profile = find_lesson(root, args.lesson), Profile()
+    workdir = args.workdir or (args.exchange / "grading" if args.exchange else root / "grading")
+    notes, ignored, submissions = {}, [], args.submissions
+    if args.exchange:
+        latest, submissions, notes, ignored = classroom.collect(args.exchange, lesson, workdir)
     options = LmsOptions(args.lms_language, args.scale, args.roster, args.canvas_assignment)
-    report = grade_class(root, lesson, args.submissions, workdir, db_url=args.db, jobs=args.jobs,
+    report = grade_class(root, lesson, submissions, workdir, db_url=args.db, jobs=args.jobs,
                          timeout=args.timeout, sandbox=not args.no_sandbox, cluster=args.cluster, profile=profile,
                          pool=not args.no_pool, deadline=args.deadline, lms_options=options,
-                         similarity=not args.no_similarity,
+                         similarity=not args.no_similarity, notes=notes, ignored=ignored,
                          progress=lambda total: tqdm(total=total, unit="submission", file=sys.stderr))
     print(summary(report))
+    if args.exchange:
+        released = classroom.hand_back(args.exchange, lesson, workdir, latest)
+        print(f"feedback released to the exchange: {len(released)} of {len(latest)} students (they fetch it from "
+              "the Assignments tab)")
     if args.profile:
         print(table(profile.write(Path(workdir, f"profile-{lesson.id}.json"))))
     return 0
@@ -206,7 +251,33 @@ def run_edition(args):
     return 0
 
 
-VERBS = {"data": run_data, "build": run_build, "grade": run_grade, "feedback": run_feedback, "check": run_check,
+def run_classroom(args):
+    from corso import classroom
+    from corso.course import course_root, find_lesson
+    home = args.home
+    if args.action == "setup":
+        passwords = classroom.setup(course_root(args.root), args.students, home, args.instructor, args.language,
+                                    args.port, args.ip, args.existing_accounts, args.proxy)
+        print(f"classroom ready in {home}; start it with: corso classroom start")
+        if passwords:
+            print("new accounts and their passwords (shown this once; give each person theirs):")
+            for login, password in passwords.items():
+                print(f"  {login}  {password}")
+    elif args.action == "start":
+        print(f"hub running at {classroom.start(home)}")
+    elif args.action == "stop":
+        print("hub stopped" if classroom.stop(home) else "hub was not running")
+    elif args.action == "status":
+        print("\n".join(classroom.status(home)))
+    else:
+        root = course_root(args.root)
+        for folder in classroom.release(root, find_lesson(root, args.lesson), home):
+            print(f"released {folder}")
+    return 0
+
+
+VERBS = {"classroom": run_classroom, "data": run_data,
+         "build": run_build, "grade": run_grade, "feedback": run_feedback, "check": run_check,
          "edition": run_edition}
 
 if __name__ == "__main__":

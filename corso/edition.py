@@ -64,7 +64,7 @@ VALIDATE_BUILD = STUDENT / WHEEL_NAME / "labextension"
 # gradebook's PostgreSQL driver, the grading progress bar, the cluster's Dask and the similarity report's
 # copydetect. Everything else in the course's runtime is
 # what the notebooks import or what JupyterLab and the Validate button need (nbgrader requires `notebook`).
-INSTRUCTOR_ONLY = {"copydetect", "distributed", "nbval", "psycopg", "psycopg-binary", "psycopg-c", "tqdm"}
+INSTRUCTOR_ONLY = {"copydetect", "distributed", "jupyterhub", "nbval", "psycopg", "psycopg-binary", "psycopg-c", "tqdm"}
 # The upstream Italian language pack: an Italian edition ships the course's build of it instead
 # (corso.language_pack: the same pack with the translations it lacks), an English one neither.
 ITALIAN_PACK = {"jupyterlab-language-pack-it-it"}

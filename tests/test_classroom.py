@@ -1,0 +1,285 @@
+"""The classroom with real Unix users and a real hub (``corso classroom``, ``corso grade --exchange``).
+
+One classroom for the module, made by the real command as root in a folder of /tmp: an instructor and four
+students from a Moodle participants download (Italian headers, a teacher's row that must be left out). The
+students act through ``sudo -u``, each with their own account and nbgrader's own commands (fetch, submit,
+fetch_feedback) from the classroom's student environment: they are the processes the hub would start for them.
+The last tests log two students in through the hub's login page in Chromium and go through the Assignments
+tab. Accounts are removed at the end. Needs root, sudo and ``make classroom``'s proxy.
+"""
+
+import csv
+import json
+import os
+import pwd
+import re
+import secrets
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+from project import ROOT
+from submissions import auto_points, filled_release
+
+from corso import exchange
+from corso.exercises import LABELS, notebook_language
+from corso.lessons import find_lessons
+
+pytestmark = [pytest.mark.slow]
+LESSON = find_lessons(ROOT)[0]
+CORSO = [sys.executable, "-m", "corso.cli", "--root", str(ROOT)]
+PROXY = ROOT / "classroom" / "node_modules" / ".bin" / "configurable-http-proxy"
+# name, surname, language ("" -> the --language default, it), role: as Moodle's participants download has them
+PEOPLE = [("Anna", "Bianchi", "it", "Studente"), ("John", "Smith", "en", "Studente"),
+          ("Bruno", "Verdi", "", "Studente"), ("Carla", "Neri", "en", "Studente"), ("Paola", "Rossi", "it", "Docente")]
+
+
+@dataclass
+class Room:
+    home: Path
+    logins: dict  # first name -> login
+    passwords: dict  # login -> password
+    instructor: str
+    port: int
+    course_environment: dict  # what the course's own environment was before setup
+
+    def python(self):
+        return str(self.home / "student-env" / "bin" / "python")
+
+    def as_user(self, login, *command, check=True):
+        """Run ``command`` as ``login`` (sudo -u), in their home, with the environment the hub gives them."""
+        classroom = json.loads((self.home / "classroom.json").read_text())
+        env = [f"LD_LIBRARY_PATH={classroom['library_path']}"] if classroom["library_path"] else []
+        result = subprocess.run(["sudo", "-u", login, "-H", "env", *env, *command], cwd=pwd.getpwnam(login).pw_dir,
+                                capture_output=True, text=True, timeout=300)
+        if check:
+            assert result.returncode == 0, f"{command} as {login}: {result.stdout}\n{result.stderr}"
+        return result
+
+    def nbgrader(self, login, *arguments, check=True):
+        return self.as_user(login, self.python(), "-m", "nbgrader", *arguments, check=check)
+
+    def student_home(self, first):
+        return Path(pwd.getpwnam(self.logins[first]).pw_dir)
+
+
+def three_free_ports():
+    """A port P with P+1 and P+2 free too (the hub, its proxy's API, the hub's own)."""
+    for _ in range(50):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port < 65000 and all(_free(port + i) for i in range(3)):
+            return port
+    raise RuntimeError("no three free ports in a row")
+
+
+def _free(port):
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def course_environment():
+    venv = Path(sys.prefix)
+    return {"pyvenv.cfg": (venv / "pyvenv.cfg").read_text(),
+            "python": os.readlink(venv / "bin" / "python3.11") if (venv / "bin" / "python3.11").is_symlink() else "",
+            "corso": (venv / "bin" / "corso").read_bytes()}
+
+
+def corso(*arguments, check=True):
+    result = subprocess.run([*CORSO, *arguments], capture_output=True, text=True, timeout=900)
+    if check:
+        assert result.returncode == 0, f"corso {' '.join(arguments)}: {result.stdout}\n{result.stderr}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def room():
+    if os.geteuid() != 0 or not shutil.which("sudo") or not PROXY.exists():
+        pytest.skip("the classroom needs root, sudo and `make classroom` (configurable-http-proxy)")
+    prefix = f"c{secrets.token_hex(2)}"
+    home = Path(tempfile.mkdtemp(prefix="corso-classroom-", dir="/tmp"))
+    home.chmod(0o755)
+    students = home / "participants.csv"
+    with open(students, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["Nome", "Cognome", "Indirizzo email", "Ruoli", "Lingua"])
+        for first, last, language, role in PEOPLE:
+            writer.writerow([first, last, f"{prefix}.{first.lower()}@studenti.example.it", role, language])
+    before, port = course_environment(), three_free_ports()
+    instructor = f"{prefix}-prof"
+    logins = {first: f"{prefix}-{first.lower()}" for first, *_ in PEOPLE}
+    try:
+        made = corso("classroom", "setup", "--students", str(students), "--home", str(home), "--port", str(port),
+                     "--instructor", instructor)
+        passwords = dict(re.findall(r"^  (\S+)  (\S+)$", made.stdout, re.M))
+        corso("classroom", "release", LESSON.id, "--home", str(home))
+        yield Room(home, logins, passwords, instructor, port, before)
+    finally:
+        corso("classroom", "stop", "--home", str(home), check=False)
+        for login in [instructor, *logins.values()]:
+            subprocess.run(["userdel", "--remove", login], capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def mode(path):
+    info = os.lstat(path)
+    return stat.S_IMODE(info.st_mode), pwd.getpwuid(info.st_uid).pw_name
+
+
+def test_setup_made_the_accounts_the_exchange_and_left_the_course_alone(room):
+    students = [room.logins[first] for first, *_, role in PEOPLE if role == "Studente"]
+    assert set(room.passwords) == {room.instructor, *students}, "a password for each new account, none for the teacher"
+    with pytest.raises(KeyError):
+        pwd.getpwnam(room.logins["Paola"])
+    for login in students:
+        assert mode(pwd.getpwnam(login).pw_dir) == (0o700, login)
+    assert mode(room.home / "classroom.json") == (0o600, "root") and mode(room.home / "hub") == (0o700, "root")
+    assert mode(room.home / "grading") == (0o700, room.instructor)
+    exchange_root = room.home / "exchange"
+    assert mode(exchange_root) == (0o1777, "root")
+    for language in exchange.LANGUAGES:
+        course = exchange_root / exchange.course_of("pytorch-intro", language)
+        assert [mode(course / part) for part in ("outbound", "inbound", "feedback")] == [
+            (0o755, "root"), (0o1733, "root"), (0o711, "root")]
+        assert (course / "outbound" / LESSON.id / f"{LESSON.slug}.ipynb").read_bytes() == \
+            LESSON.release(language).read_bytes()
+    # The student environment is the course's hard-linked: the course's own files are the same as before.
+    assert course_environment() == room.course_environment
+    import corso as course_package
+    assert Path(course_package.__file__).is_relative_to(ROOT)
+
+
+def test_setup_again_changes_nothing_and_shows_no_password(room):
+    students = next(room.home.glob("participants.csv"))
+    again = corso("classroom", "setup", "--students", str(students), "--home", str(room.home), "--port",
+                  str(room.port), "--instructor", room.instructor)
+    assert "password" not in again.stdout
+    assert not re.findall(r"^  (\S+)  (\S+)$", again.stdout, re.M)
+
+
+def test_each_student_fetches_their_own_language_only(room):
+    for first, language in (("Bruno", "it"), ("Carla", "en")):
+        login = room.logins[first]
+        listed = room.nbgrader(login, "list").stdout + room.nbgrader(login, "list").stderr
+        assert exchange.course_of("pytorch-intro", language) in listed
+        assert exchange.course_of("pytorch-intro", "en" if language == "it" else "it") not in listed
+        room.nbgrader(login, "fetch_assignment", LESSON.id)
+        fetched = room.student_home(first) / LESSON.id / f"{LESSON.slug}.ipynb"
+        assert notebook_language(nbformat.read(fetched, as_version=4)) == language
+        assert mode(fetched)[1] == login
+
+
+def test_a_student_reaches_nothing_of_anyone_else(room):
+    bruno, carla = room.logins["Bruno"], room.logins["Carla"]
+    scratch = Path(tempfile.mkdtemp(dir="/tmp"))
+    scratch.chmod(0o755)
+    filled_release(LESSON, "it", scratch / f"{LESSON.slug}.ipynb")
+    (scratch / f"{LESSON.slug}.ipynb").chmod(0o644)
+    room.as_user(bruno, "cp", str(scratch / f"{LESSON.slug}.ipynb"), f"{LESSON.id}/{LESSON.slug}.ipynb")
+    shutil.rmtree(scratch)
+    room.nbgrader(bruno, "submit", LESSON.id)
+    inbound = room.home / "exchange" / exchange.course_of("pytorch-intro", "it") / "inbound"
+    [submitted] = [path for path in inbound.iterdir() if path.name.startswith(f"{bruno}+")]
+    exchange_root = room.home / "exchange"
+    denied = {
+        "list the submissions": ["ls", str(inbound)],
+        "list the feedback pages": ["ls", str(exchange_root / exchange.course_of("pytorch-intro", "it") / "feedback")],
+        "read a submission by its name": ["cat", str(submitted / f"{LESSON.slug}.ipynb")],
+        "list a submission by its name": ["ls", str(submitted)],
+        "empty a submission by its name": ["rm", "-f", str(submitted / f"{LESSON.slug}.ipynb")],
+        "remove a submission by its name": ["rm", "-rf", str(submitted)],
+        "rename a submission by its name": ["mv", str(submitted), str(inbound / f"{carla}+x+y+z")],
+        "read a student's home (their submissions' secrets)": ["ls", str(room.student_home("Bruno"))],
+        "read the grading folder": ["ls", str(room.home / "grading")],
+        "read the classroom's list": ["cat", str(room.home / "classroom.json")],
+        "read the hub's folder": ["ls", str(room.home / "hub")],
+        "overwrite the release": ["cp", "/etc/hostname",
+                                  str(exchange_root / exchange.course_of("pytorch-intro", "it") / "outbound" /
+                                      LESSON.id / f"{LESSON.slug}.ipynb")],
+        "add to the release": ["touch", str(exchange_root / exchange.course_of("pytorch-intro", "it") / "outbound" /
+                                            LESSON.id / "extra.ipynb")],
+        "rename a course": ["mv", str(exchange_root / exchange.course_of("pytorch-intro", "it")),
+                           str(exchange_root / "moved")],
+    }
+    for what, command in denied.items():
+        result = room.as_user(carla, *command, check=False)
+        assert result.returncode != 0 and re.search("Permission denied|Operation not permitted", result.stderr), \
+            f"a student could {what}: {command} -> {result.returncode} {result.stdout} {result.stderr}"
+    assert submitted.is_dir() and (submitted / f"{LESSON.slug}.ipynb").read_bytes() == \
+        (room.student_home("Bruno") / LESSON.id / f"{LESSON.slug}.ipynb").read_bytes()
+    assert mode(submitted) == (0o700, bruno), "sealed after nbgrader's submit (corso_student.SealedSubmit)"
+
+
+def test_submitting_under_another_name_is_graded_as_its_owner_and_a_cut_short_or_huge_one_is_not(room):
+    bruno, carla = room.logins["Bruno"], room.logins["Carla"]
+    inbound = room.home / "exchange" / exchange.course_of("pytorch-intro", "en") / "inbound"
+    room.nbgrader(carla, "submit", LESSON.id, f"--student={bruno}")  # the unanswered release, in Bruno's name
+    # Bruno's server killed mid-submit: the notebook half copied, no secret yet (nbgrader writes it last).
+    cut = f"{inbound.parent.parent / exchange.course_of('pytorch-intro', 'it') / 'inbound'}/{bruno}+{LESSON.id}+" \
+          "2099-01-01 00:00:00.000000 UTC+cutshort"
+    room.as_user(bruno, "mkdir", cut)
+    room.as_user(bruno, "sh", "-c", f"head -c 300 {LESSON.id}/{LESSON.slug}.ipynb > '{cut}/{LESSON.slug}.ipynb'")
+    # Carla's second, later submission: a notebook past the size limit, and a huge file beside it.
+    huge = f"{inbound}/{carla}+{LESSON.id}+2099-01-01 00:00:00.000000 UTC+huge"
+    room.as_user(carla, "mkdir", huge)
+    room.as_user(carla, "truncate", "-s", f"{exchange.NOTEBOOK_BYTES + 1}", f"{huge}/{LESSON.slug}.ipynb")
+    room.as_user(carla, "truncate", "-s", "20G", f"{huge}/huge.bin")
+    room.as_user(carla, "sh", "-c", f"printf {'a' * 128} > '{huge}/submission_secret.txt'")
+
+    graded = corso("grade", LESSON.id, "--exchange", str(room.home), "--jobs", "2")
+    rows = {line.split()[0]: line for line in graded.stdout.splitlines() if line.startswith(("c", "ignored"))}
+    assert f"handed in under the name {bruno!r}: graded as its owner, {carla}" in rows[carla]
+    assert "over the 64 MiB limit" in rows[carla]
+    assert "a submission cut short" in rows[bruno]
+    totals = grades(room)
+    assert totals[bruno] == sum(auto_points(LESSON).values()) and totals[carla] == 0, totals
+    assert "feedback released to the exchange: 2 of 2 students" in graded.stdout
+    assert mode(room.home / "grading") == (0o700, room.instructor)
+
+    again = corso("grade", LESSON.id, "--exchange", str(room.home), "--jobs", "2")
+    assert "(2 already graded, not graded again)" in again.stdout
+    assert grades(room) == totals
+
+
+def grades(room):
+    with open(room.home / "grading" / f"grades-{LESSON.id}.csv", encoding="utf-8") as table:
+        return {row["student"]: float(row["total"]) for row in csv.DictReader(table)}
+
+
+def test_each_student_fetches_their_own_feedback_in_their_language(room):
+    totals = grades(room)
+    for first, language in (("Bruno", "it"), ("Carla", "en")):
+        login = room.logins[first]
+        room.nbgrader(login, "fetch_feedback", LESSON.id)
+        [page] = (room.student_home(first) / LESSON.id / "feedback").glob(f"*/{LESSON.slug}.html")
+        text = page.read_text()
+        assert f'<html lang="{language}">' in text and LABELS[language]["score"] in text
+        total = re.search(r'id="corso-total">([\d.]+) /', text).group(1)
+        assert float(total) == totals[login]
+    feedback = room.home / "exchange" / exchange.course_of("pytorch-intro", "it") / "feedback"
+    assert all(mode(page) == (0o644, "root") for page in feedback.iterdir())
+    assert all(re.fullmatch(r"[0-9a-f]{32}\.html", page.name) for page in feedback.iterdir())
+
+
+def test_status_start_stop(room):
+    status = corso("classroom", "status", "--home", str(room.home)).stdout
+    assert "hub: stopped" in status
+    started = time.monotonic()
+    assert f"127.0.0.1:{room.port}" in corso("classroom", "start", "--home", str(room.home)).stdout
+    print(f"hub start: {time.monotonic() - started:.1f} s")
+    assert "hub: running" in corso("classroom", "status", "--home", str(room.home)).stdout
+    assert "hub stopped" in corso("classroom", "stop", "--home", str(room.home)).stdout
+    assert "hub: stopped" in corso("classroom", "status", "--home", str(room.home)).stdout
