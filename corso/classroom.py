@@ -268,9 +268,10 @@ def _student_environment(root, home):
     temporary.unlink(missing_ok=True)
     temporary.symlink_to(made.name)
     temporary.replace(link)
-    for old in home.glob("student-env.*"):
-        if old != made and old.is_dir() and not old.is_symlink():
-            shutil.rmtree(old)
+    if _hub_pid(home) is None:  # a running hub's servers still run from the old one: removed at a later setup
+        for old in home.glob("student-env.*"):
+            if old != made and old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old)
 
 
 def _public(path):
@@ -302,16 +303,17 @@ def _link_or_copy(source, target):
 def _role_configs(root, home, course_id):
     """The student's and the instructor's Jupyter configuration, over the student edition's.
 
-    Students get nbgrader's Assignments tab (which the laptop edition turns off); the Validate in its list stays
-    nbgrader's (the edition's own Validate button is in the notebook's toolbar). The instructor gets nbgrader's
+    Students get nbgrader's Assignments tab (which the laptop edition turns off), opened from the Nbgrader menu;
+    the Validate button in its list is nbgrader's own (so its server part is on), the notebook's toolbar has the
+    course's. The instructor gets nbgrader's
     tools too, and the formgrader in a browser tab of its own: under JupyterHub >= 4.1 a single-user server sends
     ``Content-Security-Policy: frame-ancestors 'none'``, which blanks the formgrader's panel inside JupyterLab
     (nbgrader #1870); allowing frames again would let any page of the hub's origin frame the instructor's
     server, so the panel is turned off and ``corso classroom status`` prints the formgrader's address, as
     nbgrader's own documentation advises (nbgrader #1947, docs "Formgrader with JupyterHub >= 4.1")."""
     from corso.edition import DISABLED_LAB_EXTENSIONS, DISABLED_SERVER_EXTENSIONS
-    roles = {"student": {"nbgrader.server_extensions.assignment_list", "@jupyter/nbgrader:assignment-list",
-                         "@jupyter/nbgrader:menu"}}
+    roles = {"student": {"nbgrader.server_extensions.assignment_list", "nbgrader.server_extensions.validate_assignment",
+                         "@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:menu"}}
     roles["instructor"] = set(DISABLED_LAB_EXTENSIONS + DISABLED_SERVER_EXTENSIONS) - {
         "@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:validate-assignment",
         "nbgrader.server_extensions.validate_assignment"}

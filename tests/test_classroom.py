@@ -283,3 +283,168 @@ def test_status_start_stop(room):
     assert "hub: running" in corso("classroom", "status", "--home", str(room.home)).stdout
     assert "hub stopped" in corso("classroom", "stop", "--home", str(room.home)).stdout
     assert "hub: stopped" in corso("classroom", "status", "--home", str(room.home)).stdout
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the browser: two students log in through the hub and use the Assignments tab
+
+ARTIFACTS = ROOT / "test-artifacts" / "classroom"
+README_SCREENSHOTS = {"assignments": "it-classroom-assignments.png", "feedback": "it-classroom-feedback.png"}
+
+
+@pytest.fixture(scope="module")
+def hub(room):
+    started = time.monotonic()
+    address = corso("classroom", "start", "--home", str(room.home)).stdout.split()[-1]
+    try:
+        yield address, started
+    finally:
+        corso("classroom", "stop", "--home", str(room.home), check=False)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from labpage import chromium
+    with chromium() as started:
+        yield started
+
+
+def log_in(browser, address, login, password):
+    """A new browser (context) logged in through the hub's login page, JupyterLab shown."""
+    from labpage import VIEWPORT
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.goto(f"{address}/hub/login")
+    page.fill("#username_input", login)
+    page.fill("#password_input", password)
+    page.click("#login_submit")
+    page.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
+    return context, page
+
+
+def assignments(page):
+    """nbgrader's Assignments tab, opened from the Nbgrader menu and refreshed."""
+    page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+    tab = page.locator("#assignments")
+    tab.wait_for(state="visible")
+    tab.locator("#refresh_assignments_list").click()
+    return tab
+
+
+def first_answer(language):
+    from test_edition_browser import FIRST
+    cells = nbformat.read(LESSON.release(language), as_version=4).cells
+    index = next(i for i, cell in enumerate(cells) if cell.metadata.get("nbgrader", {}).get("grade_id") == FIRST)
+    from submissions import answers
+    return index, answers(LESSON)[FIRST], f"{FIRST}_tests"
+
+
+@pytest.mark.browser
+def test_students_log_in_fetch_validate_submit_and_read_their_own_feedback(room, hub, browser):
+    from labpage import NotebookPage, publish
+    from test_edition_browser import shown
+
+    from corso.exercises import NOT_ANSWERED, PASSED
+    address, started = hub
+    students = {"Anna": "it", "John": "en"}
+    pages, screenshots, timings = {}, {}, {}
+    for first, language in students.items():
+        login = room.logins[first]
+        context, page = log_in(browser, address, login, room.passwords[login])
+        timings.setdefault("hub start to the first student's JupyterLab", time.monotonic() - started)
+        pages[first] = page
+        tab = assignments(page)
+        assert tab.locator("#course_list_default").inner_text().strip() == exchange.course_of("pytorch-intro", language)
+        moment = time.monotonic()
+        tab.locator("#released_assignments_list .list_item", has_text=LESSON.id).locator("button").click()
+        tab.locator("#fetched_assignments_list .list_item", has_text=LESSON.id).first.wait_for()
+        timings[f"fetch ({first})"] = time.monotonic() - moment
+        fetched = room.student_home(first) / LESSON.id / f"{LESSON.slug}.ipynb"
+        assert notebook_language(nbformat.read(fetched, as_version=4)) == language
+
+        page.goto(f"{address}/user/{login}/lab/tree/{LESSON.id}/{LESSON.slug}.ipynb")
+        notebook = NotebookPage(page, None, f"{LESSON.id}/{LESSON.slug}.ipynb", ARTIFACTS, first.lower())
+        notebook.wait_kernel_idle()
+        index, solution, _ = first_answer(language)
+        notebook.set_source(index, solution)
+        rows = shown(notebook.validate())
+        assert [status for _, status, _ in rows[:2]] == [LABELS[language][PASSED], LABELS[language][NOT_ANSWERED]]
+        notebook.close_dialog()
+
+        tab = assignments(page)
+        moment = time.monotonic()
+        tab.locator("#fetched_assignments_list .list_item", has_text=LESSON.id).locator(
+            "button", has_text="Submit").first.click()
+        tab.locator("#submitted_assignments_list .list_item", has_text=LESSON.id).first.wait_for()
+        timings[f"submit ({first})"] = time.monotonic() - moment
+
+    # A student's browser cannot open another student's JupyterLab (John's is running).
+    elsewhere = pages["Anna"].context.new_page()
+    assert elsewhere.goto(f"{address}/user/{room.logins['John']}/lab").status == 403
+    elsewhere.close()
+    assert_limits(room.logins["Anna"])
+
+    corso("grade", LESSON.id, "--exchange", str(room.home), "--jobs", "2")
+    totals, points = grades(room), auto_points(LESSON)[first_answer("it")[2]]
+    for first, language in students.items():
+        login, page = room.logins[first], pages[first]
+        assert totals[login] == points
+        tab = assignments(page)
+        item = tab.locator("#submitted_assignments_list .list_item", has_text=LESSON.id).first
+        item.locator("button", has_text="Fetch Feedback").click()
+        link = item.locator("a", has_text="view feedback")
+        link.wait_for()
+        if first == "Anna":
+            page.screenshot(path=ARTIFACTS / "anna-assignments.png")
+            screenshots["assignments"] = ARTIFACTS / "anna-assignments.png"
+        link.click()  # nbgrader's link: the file browser goes to the fetched page's folder
+        page.locator(".jp-DirListing-item", has_text=f"{LESSON.slug}.html").dblclick()
+        feedback = page.frame_locator(".jp-HTMLViewer iframe").first
+        assert feedback.locator("#corso-total").inner_text().split("/")[0].strip() == f"{points:g}"
+        shown_text, other = feedback.locator("body").inner_text(), "en" if language == "it" else "it"
+        assert LABELS[language]["score"] in shown_text and LABELS[other]["score"] not in shown_text
+        if first == "Anna":
+            page.screenshot(path=ARTIFACTS / "anna-feedback.png")
+            screenshots["feedback"] = ARTIFACTS / "anna-feedback.png"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "timings.txt").write_text("".join(f"{s:7.2f} s  {what}\n" for what, s in timings.items()))
+    publish(screenshots, README_SCREENSHOTS)
+
+
+@pytest.mark.browser
+def test_a_restarted_hub_keeps_every_submission_and_feedback(room, hub, browser):
+    address, _ = hub
+    inbound = sorted(path.name for path in room.home.glob("exchange/*/inbound/*"))
+    corso("classroom", "stop", "--home", str(room.home))
+    assert not classroom_servers(room)
+    corso("classroom", "start", "--home", str(room.home))
+    assert sorted(path.name for path in room.home.glob("exchange/*/inbound/*")) == inbound
+    login = room.logins["Anna"]
+    _, page = log_in(browser, address, login, room.passwords[login])
+    item = assignments(page).locator("#submitted_assignments_list .list_item", has_text=LESSON.id).first
+    item.wait_for()
+    assert item.locator("a", has_text="view feedback").count()
+
+
+def assert_limits(login):
+    """The student's JupyterLab (and so each kernel it starts) runs under the classroom's process limits."""
+    from corso.classroom import FILE_LIMIT, PROCESS_LIMIT
+    uid = pwd.getpwnam(login).pw_uid
+    [server] = [pid for pid in os.listdir("/proc") if pid.isdigit() and _owner(pid) == uid
+                and b"jupyterhub.singleuser" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    table = Path(f"/proc/{server}/limits").read_text().splitlines()
+    limits = {line[:26].strip(): line[26:].split()[:2] for line in table}
+    assert limits["Max file size"] == [str(FILE_LIMIT)] * 2 and limits["Max processes"] == [str(PROCESS_LIMIT)] * 2
+
+
+def _owner(pid):
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except FileNotFoundError:
+        return None
+
+
+def classroom_servers(room):
+    from corso import classroom
+    return classroom.servers(room.home)
