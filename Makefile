@@ -79,5 +79,6 @@ gpu-bundle:  ## wheels and Graphviz for a bare CUDA machine, in .whl/ and .deb/ 
 gpu-check:  ## on a CUDA machine: nbval over every solution on the GPU, then the GPU benchmark rows
 	bash gpu/check.sh
 
-screenshots:  ## refresh the README's screenshots (docs/screenshots/*.png): JupyterLab, Validate, feedback pages, class report
-	CORSO_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/test_edition_browser.py tests/test_feedback_browser.py
+screenshots:  ## refresh the README's screenshots (docs/screenshots/*.png): Validate, feedback pages, class report, classroom (as root)
+	CORSO_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/test_edition_browser.py tests/test_feedback_browser.py \
+		tests/test_classroom.py

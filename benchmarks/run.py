@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from hub import classroom_rows  # noqa: E402
 from mnist import mnist_rows, row  # noqa: E402
 from submissions import filled_release  # noqa: E402
 
@@ -345,7 +346,7 @@ def main():
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
     parser.add_argument("--readme", action="store_true", help="also put the table in README.md")
-    parser.add_argument("--only", choices=["lessons", "grading", "cluster", "lms", "similarity"],
+    parser.add_argument("--only", choices=["lessons", "grading", "cluster", "lms", "similarity", "classroom"],
                         help="measure only these rows (no README update)")
     args = parser.parse_args()
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
@@ -354,13 +355,15 @@ def main():
                    "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
     if args.only:
         only = {"lessons": lambda reps: build_rows(reps) + notebook_rows(reps), "grading": grading_rows,
-                "cluster": cluster_rows, "lms": lms_rows, "similarity": similarity_rows}[args.only]
+                "cluster": cluster_rows, "lms": lms_rows, "similarity": similarity_rows,
+                "classroom": classroom_rows}[args.only]
         print(markdown(only(args.reps), environment))
         return
     rows = build_rows(args.reps) + notebook_rows(args.reps) + mnist_rows(torch.device("cpu"), args.reps)
     if torch.cuda.is_available():
         rows += mnist_rows(torch.device("cuda"), args.reps)
     rows += grading_rows(args.reps) + lms_rows(args.reps) + similarity_rows(args.reps) + cluster_rows(args.reps)
+    rows += classroom_rows(args.reps) if os.geteuid() == 0 else []
     rows += [suite_row()]
     table = markdown(rows, environment)
     print(table)

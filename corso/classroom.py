@@ -15,7 +15,9 @@ Everything lives in the classroom's folder (``--home``, default /srv/corso), mad
   student-only JupyterLab, the course's Validate and Italian language pack;
 - ``config/student/`` and ``config/instructor/``: each role's Jupyter configuration (``JUPYTER_CONFIG_PATH``);
 - ``data/``: MNIST, read-only for everyone (``CORSO_DATA_DIR``);
-- ``grading/`` (the instructor's, 0700): where ``corso grade --exchange`` grades, the formgrader's course.
+
+and the instructor's ``~/grading/`` (0700): where ``corso grade --exchange`` grades, the formgrader's course (the
+formgrader wants its course inside the server's root folder, the instructor's home).
 
 Each student's home (0700) gets ``nbgrader_config.py`` (their language's course in the exchange) and, the first
 time only, their interface language in JupyterLab's settings.
@@ -78,8 +80,9 @@ def read_students(path, language):
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise ClassroomError(f"--students {path}: cannot read it ({error})") from None
-    dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    header_line = text.splitlines()[0] if text else ""
+    delimiter = max(",;\t", key=header_line.count)  # Moodle writes commas; a spreadsheet may save semicolons
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     if not rows:
         raise ClassroomError(f"--students {path}: empty")
     header = [cell.strip().lower() for cell in rows[0]]
@@ -108,7 +111,7 @@ def _login(text, where):
     """A Unix login from a username or an email's local part: ASCII, lower case, starting with a letter."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     login = re.sub(r"[^a-z0-9_-]+", "-", ascii_text).strip("-")
-    login = login if login[:1].isalpha() else f"s{login}"
+    login = login if login[:1].isalpha() or not login else f"s{login}"
     if not LOGIN.fullmatch(login):
         raise ClassroomError(f"{where}: {text!r} makes no Unix login (at most 32 letters, digits, - and _)")
     return login
@@ -141,15 +144,16 @@ def setup(root, students_csv, home=HOME, instructor="docente", language="it", po
         _account(student.login, student.name, STUDENTS_GROUP, existing_accounts, passwords)
     exchange.ensure_courses(home / "exchange", course_id)
     _student_environment(root, home)
-    _role_configs(root, home, course_id)
+    grading = Path(pwd.getpwnam(instructor).pw_dir) / "grading"
+    _role_configs(home, course_id, grading)
     _data(home)
-    grading = home / "grading"
     grading.mkdir(exist_ok=True)
     _own(grading, instructor, 0o700)
     for student in students:
         _student_home(root, student, course_id, home)
     python = _public_python(home)
-    classroom = {"instructor": instructor, "course_id": course_id, "ip": ip, "port": port, "proxy": str(proxy),
+    classroom = {"instructor": instructor, "grading": str(grading), "course_id": course_id, "ip": ip, "port": port,
+                 "proxy": str(proxy),
                  "library_path": str(python / "lib") if python != Path(sys.base_prefix) else "",
                  "file_limit": FILE_LIMIT, "process_limit": PROCESS_LIMIT,
                  "students": {s.login: {"name": s.name, "email": s.email, "language": s.language} for s in students}}
@@ -300,7 +304,7 @@ def _link_or_copy(source, target):
         shutil.copy2(source, target)
 
 
-def _role_configs(root, home, course_id):
+def _role_configs(home, course_id, grading):
     """The student's and the instructor's Jupyter configuration, over the student edition's.
 
     Students get nbgrader's Assignments tab (which the laptop edition turns off), opened from the Nbgrader menu;
@@ -326,7 +330,6 @@ def _role_configs(root, home, course_id):
             page["disabledExtensions"]["@jupyter/nbgrader:formgrader"] = True
         files = {folder / "jupyter_server_config.json": server, folder / "labconfig" / "page_config.json": page}
         if role == "instructor":
-            grading = home / "grading"
             files[folder / "nbgrader_config.json"] = {"CourseDirectory": {"root": str(grading), "course_id": course_id}}
         for path, data in files.items():
             write_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n", mode=0o644)
@@ -429,18 +432,20 @@ def _alive(pid):
 
 
 def servers(home=HOME):
-    """{login: resident memory in bytes} of the running JupyterLab servers (with their kernels) of the classroom."""
+    """{login: memory in bytes} of the classroom's users' processes (their JupyterLab servers and kernels): the
+    proportional set size, each shared page (the hard-linked libraries) divided among the processes using it."""
     classroom = read_classroom(home)
     users = {pwd.getpwnam(login).pw_uid: login for login in [classroom["instructor"], *classroom["students"]]}
     memory = {}
-    for status in Path("/proc").glob("[0-9]*/status"):
+    for process in Path("/proc").glob("[0-9]*"):
         try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        except OSError:
+            login = users.get(process.stat().st_uid)
+            if login:
+                pss = next(line for line in (process / "smaps_rollup").read_text().splitlines()
+                           if line.startswith("Pss:"))
+                memory[login] = memory.get(login, 0) + int(pss.split()[1]) * 1024
+        except (OSError, StopIteration):  # gone meanwhile, or a kernel thread
             continue
-        uid = int(fields.get("Uid", "-1").split()[0])
-        if uid in users and "VmRSS" in fields:
-            memory[users[uid]] = memory.get(users[uid], 0) + int(fields["VmRSS"].split()[0]) * 1024
     return memory
 
 
@@ -453,7 +458,7 @@ def status(home=HOME):
              f"formgrader (in a browser tab of its own): {url(classroom)}/user/{classroom['instructor']}/formgrader"]
     running = servers(home)
     lines += [f"  {login}: {size / 2**20:.0f} MiB" for login, size in sorted(running.items())]
-    lines.append(f"servers running: {len(running)}, {sum(running.values()) / 2**20:.0f} MiB in all")
+    lines.append(f"users with processes: {len(running)}, {sum(running.values()) / 2**20:.0f} MiB in all (PSS)")
     return lines
 
 
@@ -483,13 +488,14 @@ def release(root, lesson, home=HOME):
 
 def collect(home, lesson, workdir):
     """(the latest complete submissions in the exchange, the folder of their notebooks for ``corso grade``,
-    {student: problem lines}, ignored lines)."""
+    the exchange.Collected that ``corso grade`` adds to them)."""
     classroom = read_classroom(home)
     latest, notes, ignored = exchange.latest_submissions(Path(home) / "exchange", classroom["course_id"], lesson,
                                                          set(classroom["students"]))
     ignored += [f"{student}: {line}" for student, lines in sorted(notes.items()) if student not in latest
                 for line in lines]
-    return latest, exchange.gather(latest, lesson, Path(workdir) / ".exchange"), notes, ignored
+    return (latest, exchange.gather(latest, lesson, Path(workdir) / ".exchange"),
+            exchange.Collected(notes, ignored, classroom["students"]))
 
 
 def hand_back(home, lesson, workdir, latest):

@@ -57,7 +57,8 @@ def parser():
     grade_parser.add_argument("submissions", type=Path, nargs="?", help="a folder or a zip of notebooks")
     grade_parser.add_argument("--exchange", nargs="?", type=Path, const=Path("/srv/corso"), metavar="HOME",
                               help="grade the latest submissions in the classroom's exchange (its folder, default "
-                                   "/srv/corso; the grading folder: HOME/grading) and release the feedback pages")
+                                   "/srv/corso; the grading folder: the instructor's ~/grading) and release the "
+                                   "feedback pages")
     grade_parser.add_argument("--jobs", type=int, default=os.cpu_count(),
                               help="submissions graded at once on this machine (default: one a core)")
     grade_parser.add_argument("--cluster", metavar="ADDRESS",
@@ -204,15 +205,16 @@ def run_grade(args):
     if (args.submissions is None) == (args.exchange is None):
         raise GradingError("give the submissions (a folder or a zip) or --exchange, one of them")
     lesson, profile = find_lesson(root, args.lesson), Profile()
-    workdir = args.workdir or (args.exchange / "grading" if args.exchange else root / "grading")
-    notes, ignored, submissions = {}, [], args.submissions
+    workdir = args.workdir or (Path(classroom.read_classroom(args.exchange)["grading"]) if args.exchange
+                               else root / "grading")
+    submissions, handed_in = args.submissions, None
     if args.exchange:
-        latest, submissions, notes, ignored = classroom.collect(args.exchange, lesson, workdir)
+        latest, submissions, handed_in = classroom.collect(args.exchange, lesson, workdir)
     options = LmsOptions(args.lms_language, args.scale, args.roster, args.canvas_assignment)
     report = grade_class(root, lesson, submissions, workdir, db_url=args.db, jobs=args.jobs,
                          timeout=args.timeout, sandbox=not args.no_sandbox, cluster=args.cluster, profile=profile,
                          pool=not args.no_pool, deadline=args.deadline, lms_options=options,
-                         similarity=not args.no_similarity, notes=notes, ignored=ignored,
+                         similarity=not args.no_similarity, exchange=handed_in,
                          progress=lambda total: tqdm(total=total, unit="submission", file=sys.stderr))
     print(summary(report))
     if args.exchange:

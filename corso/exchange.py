@@ -24,7 +24,7 @@ import pwd
 import re
 import shutil
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from corso.files import write_atomic
@@ -44,6 +44,33 @@ class Handed:
     notebook: Path
     handed_in: float  # the folder's ctime
     secret: str
+
+
+@dataclass
+class Collected:
+    """What the exchange says of the students whose notebooks ``corso grade`` gathers from it."""
+
+    notes: dict  # login -> problem lines
+    ignored: list  # lines about what was not graded
+    people: dict = field(default_factory=dict)  # login -> {"name", "email"} (the classroom's list)
+
+    def annotate(self, submissions, roster=None):
+        """Add the names and problem lines to the collected ``submissions``; with ``roster`` (Moodle's grading
+        worksheet) each student is its participant of the same email, and the Moodle files are written: the
+        layout ``corso grade`` reports for (None: no LMS files)."""
+        from corso import lms
+        by_email = {person.email.lower(): person for person in roster or [] if person.email}
+        for submission in submissions:
+            person = self.people.get(submission.student, {})
+            submission.name = person.get("name", "")
+            submission.problems.extend(self.notes.get(submission.student, []))
+            if roster is not None:
+                participant = by_email.get(person.get("email", "").lower())
+                submission.members = [participant] if participant else []
+                if not participant:
+                    submission.problems.append("no participant of the --roster worksheet has this student's email: "
+                                               "not in the Moodle files")
+        return lms.MOODLE_FOLDERS if roster is not None else None
 
 
 LANGUAGES = ("it", "en")

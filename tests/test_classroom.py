@@ -28,6 +28,7 @@ import nbformat
 import pytest
 from project import ROOT
 from submissions import auto_points, filled_release
+from test_lms import moodle_grading_worksheet, moodle_import
 
 from corso import exchange
 from corso.exercises import LABELS, notebook_language
@@ -50,6 +51,9 @@ class Room:
     instructor: str
     port: int
     course_environment: dict  # what the course's own environment was before setup
+
+    def grading(self):
+        return Path(pwd.getpwnam(self.instructor).pw_dir) / "grading"
 
     def python(self):
         return str(self.home / "student-env" / "bin" / "python")
@@ -129,9 +133,35 @@ def room():
         yield Room(home, logins, passwords, instructor, port, before)
     finally:
         corso("classroom", "stop", "--home", str(home), check=False)
+        if (home / "hub" / "jupyterhub.log").exists():  # the hub's and every server's log, for a failure's story
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(home / "hub" / "jupyterhub.log", ARTIFACTS / "jupyterhub.log")
         for login in [instructor, *logins.values()]:
             subprocess.run(["userdel", "--remove", login], capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def test_students_from_moodles_participants_download_in_either_language(tmp_path):
+    from corso.classroom import ClassroomError, Student, read_students
+    italian = tmp_path / "it.csv"
+    italian.write_text("\ufeffNome;Cognome;Indirizzo email;Ruoli;Gruppi\n"
+                       "Mário;Rossi;Mario.Rossi@studenti.example.it;Studente;A\n"
+                       "Paola;Bruni;paola@example.it;Docente;\n"
+                       "Luca;Verdi;1284301@studenti.example.it;Studente, Tutor;\n", encoding="utf-8")
+    assert read_students(italian, "it") == [
+        Student("mario-rossi", "Mário Rossi", "Mario.Rossi@studenti.example.it", "it"),
+        Student("s1284301", "Luca Verdi", "1284301@studenti.example.it", "it")]
+    english = tmp_path / "en.csv"
+    english.write_text("First name,Last name,Email address,Language\nAnn,Lee,ann.lee@example.org,English\n")
+    assert read_students(english, "it") == [Student("ann-lee", "Ann Lee", "ann.lee@example.org", "en")]
+    for text, message in [("Nome,Cognome\nA,B\n", "no email or username column"),
+                          ("Email,Language\na.b@x.it,fr\n", "line 2: language 'fr' is neither it nor en"),
+                          ("Email\na.b@x.it\na_b@y.it\na-b@z.it\n", "lines 2 and 4 give the same account, a-b"),
+                          ("Email\n!!!@x.it\n", "makes no Unix login")]:
+        bad = tmp_path / "bad.csv"
+        bad.write_text(text)
+        with pytest.raises(ClassroomError, match=re.escape(message)):
+            read_students(bad, "it")
 
 
 def mode(path):
@@ -147,7 +177,7 @@ def test_setup_made_the_accounts_the_exchange_and_left_the_course_alone(room):
     for login in students:
         assert mode(pwd.getpwnam(login).pw_dir) == (0o700, login)
     assert mode(room.home / "classroom.json") == (0o600, "root") and mode(room.home / "hub") == (0o700, "root")
-    assert mode(room.home / "grading") == (0o700, room.instructor)
+    assert mode(room.grading()) == (0o700, room.instructor)
     exchange_root = room.home / "exchange"
     assert mode(exchange_root) == (0o1777, "root")
     for language in exchange.LANGUAGES:
@@ -203,7 +233,7 @@ def test_a_student_reaches_nothing_of_anyone_else(room):
         "remove a submission by its name": ["rm", "-rf", str(submitted)],
         "rename a submission by its name": ["mv", str(submitted), str(inbound / f"{carla}+x+y+z")],
         "read a student's home (their submissions' secrets)": ["ls", str(room.student_home("Bruno"))],
-        "read the grading folder": ["ls", str(room.home / "grading")],
+        "read the grading folder": ["ls", str(room.grading())],
         "read the classroom's list": ["cat", str(room.home / "classroom.json")],
         "read the hub's folder": ["ls", str(room.home / "hub")],
         "overwrite the release": ["cp", "/etc/hostname",
@@ -239,7 +269,11 @@ def test_submitting_under_another_name_is_graded_as_its_owner_and_a_cut_short_or
     room.as_user(carla, "truncate", "-s", "20G", f"{huge}/huge.bin")
     room.as_user(carla, "sh", "-c", f"printf {'a' * 128} > '{huge}/submission_secret.txt'")
 
-    graded = corso("grade", LESSON.id, "--exchange", str(room.home), "--jobs", "2")
+    # Moodle's grading worksheet of the assignment lists Bruno (by his email) and not Carla.
+    worksheet = room.home / "worksheet.csv"
+    worksheet.write_text(moodle_grading_worksheet([(418301, "Bruno Verdi", None)], "it", groups=False).replace(
+        "418301@studenti.example.it", f"{bruno.split('-')[0]}.bruno@studenti.example.it"), encoding="utf-8")
+    graded = corso("grade", LESSON.id, "--exchange", str(room.home), "--jobs", "2", "--roster", str(worksheet))
     rows = {line.split()[0]: line for line in graded.stdout.splitlines() if line.startswith(("c", "ignored"))}
     assert f"handed in under the name {bruno!r}: graded as its owner, {carla}" in rows[carla]
     assert "over the 64 MiB limit" in rows[carla]
@@ -247,7 +281,10 @@ def test_submitting_under_another_name_is_graded_as_its_owner_and_a_cut_short_or
     totals = grades(room)
     assert totals[bruno] == sum(auto_points(LESSON).values()) and totals[carla] == 0, totals
     assert "feedback released to the exchange: 2 of 2 students" in graded.stdout
-    assert mode(room.home / "grading") == (0o700, room.instructor)
+    assert "no participant of the --roster worksheet has this student's email" in rows[carla]
+    uploaded = moodle_import((room.grading() / f"moodle-worksheet-{LESSON.id}.csv").read_text(), 30, "it")
+    assert {participant: grade for participant, (grade, _) in uploaded.items()} == {"418301": totals[bruno]}
+    assert mode(room.grading()) == (0o700, room.instructor)
 
     again = corso("grade", LESSON.id, "--exchange", str(room.home), "--jobs", "2")
     assert "(2 already graded, not graded again)" in again.stdout
@@ -255,7 +292,7 @@ def test_submitting_under_another_name_is_graded_as_its_owner_and_a_cut_short_or
 
 
 def grades(room):
-    with open(room.home / "grading" / f"grades-{LESSON.id}.csv", encoding="utf-8") as table:
+    with open(room.grading() / f"grades-{LESSON.id}.csv", encoding="utf-8") as table:
         return {row["student"]: float(row["total"]) for row in csv.DictReader(table)}
 
 
@@ -410,6 +447,21 @@ def test_students_log_in_fetch_validate_submit_and_read_their_own_feedback(room,
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "timings.txt").write_text("".join(f"{s:7.2f} s  {what}\n" for what, s in timings.items()))
     publish(screenshots, README_SCREENSHOTS)
+
+
+@pytest.mark.browser
+def test_the_instructor_opens_the_formgrader_in_a_tab_of_its_own(room, hub, browser):
+    """nbgrader #1870: inside JupyterLab the formgrader's panel would be blank under JupyterHub >= 4.1 (its
+    single-user servers forbid frames), so it is turned off and the formgrader has a tab of its own."""
+    address, _ = hub
+    _, page = log_in(browser, address, room.instructor, room.passwords[room.instructor])
+    page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+    assert "Formgrader" not in page.locator(".lm-Menu-content").inner_text()
+    response = page.goto(f"{address}/user/{room.instructor}/formgrader/gradebook/{LESSON.id}/{LESSON.slug}")
+    assert response.status == 200
+    for first in ("Bruno", "Carla", "Anna", "John"):
+        # one row per graded student (the formgrader lists names hidden until asked to show them)
+        page.locator("a.name-shown", has_text=room.logins[first]).first.wait_for(state="attached")
 
 
 @pytest.mark.browser

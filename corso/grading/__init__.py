@@ -40,13 +40,13 @@ class Interrupted(KeyboardInterrupt):
 
 def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, timeout=None, progress=None,
                 sandbox=True, cluster=None, profile=None, pool=True, deadline=None, lms_options=None, similarity=True,
-                notes=None, ignored=()):
+                exchange=None):
     """Grade every submission of ``lesson`` found in ``submissions``; see the module's docstring. ``profile``
     (a corso.grading.profile.Profile) receives the times of the run; ``pool``: kernels forked from warm zygotes
     (False: each started in a sandbox of its own, as the reference run's); ``deadline``: the lesson's deadline
     (default: ``c.Corso.deadlines`` in nbgrader_config.py); ``lms_options``: a report.LmsOptions; ``similarity``:
-    write the similarity page; ``notes``: {student: problem lines} and ``ignored``: lines, found before
-    (by the classroom's exchange)."""
+    write the similarity page; ``exchange``: a corso.exchange.Collected, when ``submissions`` is the folder
+    that the classroom's exchange was gathered into."""
     import os
 
     import nbformat
@@ -84,7 +84,7 @@ def grade_class(root, lesson, submissions, workdir, db_url=None, jobs=None, time
         workers = local.Workers(work / "template", settings, lesson, limit, jobs or os.cpu_count(), pool)
     with workers:
         result = _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, progress, profile,
-                        lms_options, roster, similarity, notes or {}, list(ignored))
+                        lms_options, roster, similarity, exchange)
     profile.zygotes_cpu, profile.unpooled = getattr(workers, "zygotes_cpu", 0.0), getattr(workers, "unpooled", None)
     return result
 
@@ -101,7 +101,7 @@ def read_roster(path):
 
 
 def _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, progress, profile, lms_options, roster,
-           similarity, notes, more_ignored):
+           similarity, exchange):
     import nbformat
 
     from corso.course import GradingCourse
@@ -120,10 +120,9 @@ def _grade(course, lesson, submissions, workers, timeout, sandbox, cluster, prog
             make_reference(template, lesson)
     release_nb = nbformat.read(template.workdir / "release" / lesson.id / f"{lesson.slug}.ipynb", as_version=4)
     with profile.stage("collect and screen the submissions (this process)"):
-        collected, ignored, layout = collect.collect(submissions, lesson, work, roster)
-    ignored = more_ignored + ignored
-    for submission in collected:
-        submission.problems.extend(notes.get(submission.student, []))
+        collected, ignored, layout = collect.collect(submissions, lesson, work, None if exchange else roster)
+    if exchange:
+        ignored, layout = exchange.ignored + ignored, exchange.annotate(collected, roster)
     resume = record.Resume(course, lesson, {"timeout": course.config.Execute.timeout, "sandbox": sandbox,
                                             "deadline": course.deadline_of(lesson)})
     todo, resumed, screened = {}, 0, []
