@@ -5,8 +5,9 @@ scratch folder of /tmp, removed afterwards.
   the Assignments tab, in Chromium;
 - ``corso grade --exchange`` of 40 submissions (each handed in by its student with ``nbgrader submit``) against
   ``corso grade`` of the same 40 notebooks from a folder;
-- the memory of N students' JupyterLab servers, idle, then each running a lesson from the start at once
-  (``jupyter execute`` as the student, in the classroom's environment: the kernel a Run All starts).
+- the memory of N students' JupyterLab servers, idle, then each running a lesson from the start at once (a new
+  kernel runs every cell as the student, in the classroom's environment with the hub's one thread a kernel:
+  what a Run All starts).
 """
 
 import csv
@@ -178,10 +179,13 @@ def memory_rows(home, logins, passwords):
     start = time.perf_counter()
     runs = [subprocess.Popen(["sudo", "-u", login, "-H", "env",
                               f"LD_LIBRARY_PATH={home / 'python' / 'lib' if (home / 'python').is_dir() else ''}",
-                              f"CORSO_DATA_DIR={home / 'data'}", python, "-c", RUN_ALL, str(copy)],
-                             cwd=copy.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              f"CORSO_DATA_DIR={home / 'data'}", "OMP_NUM_THREADS=1", python, "-c", RUN_ALL,
+                              str(copy)],
+                             cwd=copy.parent, stdout=subprocess.DEVNULL, stderr=open(home / f"{login}.err", "w"))
             for login, copy in zip(logins, copies, strict=True)]
-    failed = sum(run.wait() != 0 for run in runs)
+    failures = [(home / f"{login}.err").read_text().strip().splitlines()[-1:] for login, run in zip(logins, runs,
+                strict=True) if run.wait() != 0]
+    failed = f"{len(failures)} failed: {failures[0]}" if failures else ""
     seconds = time.perf_counter() - start
     stop.set()
     sampler.join()
@@ -191,4 +195,4 @@ def memory_rows(home, logins, passwords):
                 f"{statistics.median(idle.values()) / mib:.0f} MiB ({sum(idle.values()) / mib:.0f} MiB in all)"),
             row(f"classroom: {n} students running {lesson.id} from the start at once (peak PSS per student: "
                 "server and kernel)", f"{statistics.median(peaks.values()) / mib:.0f} MiB (all done in "
-                f"{seconds:.0f} s{', ' + str(failed) + ' failed' if failed else ''})")]
+                f"{seconds:.0f} s{', ' + failed if failed else ''})")]

@@ -536,6 +536,9 @@ c.Spawner.environment = {
     "JUPYTER_CONFIG_PATH": lambda spawner: str(
         HOME / "config" / ("instructor" if spawner.user.name == classroom["instructor"] else "student")),
     "CORSO_DATA_DIR": str(HOME / "data"),
+    # One thread for each student's PyTorch (and NumPy): with one thread a core each, a few kernels running at
+    # once oversubscribe the machine and all of them slow down (measured: README, "Classroom").
+    "OMP_NUM_THREADS": "1",
     **({"LD_LIBRARY_PATH": classroom["library_path"]} if classroom["library_path"] else {}),
 }
 c.Spawner.http_timeout = 120
