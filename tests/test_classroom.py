@@ -350,6 +350,7 @@ def log_in(browser, address, login, password):
     """A new browser (context) logged in through the hub's login page, JupyterLab shown."""
     from labpage import VIEWPORT
     context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(120_000)  # the suite runs beside this test: a busy machine answers slowly
     page = context.new_page()
     page.goto(f"{address}/hub/login")
     page.fill("#username_input", login)
@@ -367,6 +368,13 @@ def assignments(page):
     tab.wait_for(state="visible")
     tab.locator("#refresh_assignments_list").click()
     return tab
+
+
+def expect(locator):
+    """Playwright's assertion, which waits (up to two minutes) for the page to show what it is told to."""
+    from playwright.sync_api import expect as playwright_expect
+    playwright_expect.set_options(timeout=120_000)
+    return playwright_expect(locator)
 
 
 def first_answer(language):
@@ -392,7 +400,7 @@ def test_students_log_in_fetch_validate_submit_and_read_their_own_feedback(room,
         timings.setdefault("hub start to the first student's JupyterLab", time.monotonic() - started)
         pages[first] = page
         tab = assignments(page)
-        assert tab.locator("#course_list_default").inner_text().strip() == exchange.course_of("pytorch-intro", language)
+        expect(tab.locator("#course_list_default")).to_have_text(exchange.course_of("pytorch-intro", language))
         moment = time.monotonic()
         tab.locator("#released_assignments_list .list_item", has_text=LESSON.id).locator("button").click()
         tab.locator("#fetched_assignments_list .list_item", has_text=LESSON.id).first.wait_for()
@@ -475,8 +483,7 @@ def test_a_restarted_hub_keeps_every_submission_and_feedback(room, hub, browser)
     login = room.logins["Anna"]
     _, page = log_in(browser, address, login, room.passwords[login])
     item = assignments(page).locator("#submitted_assignments_list .list_item", has_text=LESSON.id).first
-    item.wait_for()
-    assert item.locator("a", has_text="view feedback").count()
+    expect(item.locator("a", has_text="view feedback")).to_have_count(1)
 
 
 def assert_limits(login):
