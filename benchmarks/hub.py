@@ -102,11 +102,16 @@ def browser_rows(home, logins, passwords, lesson):
                 f"{statistics.median(submit):.2f} s ({n})")]
 
 
-def as_student(home, login, *command):
+def student_command(home, login, *command):
+    """``command`` as ``login`` (sudo), with the environment the hub gives a student's server."""
     library = str(home / "python" / "lib") if (home / "python").is_dir() else ""
-    return subprocess.run(["sudo", "-u", login, "-H", "env", f"LD_LIBRARY_PATH={library}",
-                           f"CORSO_DATA_DIR={home / 'data'}", *command], cwd=pwd.getpwnam(login).pw_dir,
-                          check=True, capture_output=True, text=True)
+    return ["sudo", "-u", login, "-H", "env", f"LD_LIBRARY_PATH={library}", f"CORSO_DATA_DIR={home / 'data'}",
+            "OMP_NUM_THREADS=1", *command]
+
+
+def as_student(home, login, *command):
+    return subprocess.run(student_command(home, login, *command), cwd=pwd.getpwnam(login).pw_dir, check=True,
+                          capture_output=True, text=True)
 
 
 def hand_in(home, logins, lesson):
@@ -177,14 +182,14 @@ def memory_rows(home, logins, passwords):
     sampler = threading.Thread(target=sample, args=(stop,))
     sampler.start()
     start = time.perf_counter()
-    runs = [subprocess.Popen(["sudo", "-u", login, "-H", "env",
-                              f"LD_LIBRARY_PATH={home / 'python' / 'lib' if (home / 'python').is_dir() else ''}",
-                              f"CORSO_DATA_DIR={home / 'data'}", "OMP_NUM_THREADS=1", python, "-c", RUN_ALL,
-                              str(copy)],
-                             cwd=copy.parent, stdout=subprocess.DEVNULL, stderr=open(home / f"{login}.err", "w"))
+    errors = {login: open(home / f"{login}.err", "w") for login in logins}  # noqa: SIM115 (closed below)
+    runs = [subprocess.Popen(student_command(home, login, python, "-c", RUN_ALL, str(copy)), cwd=copy.parent,
+                             stdout=subprocess.DEVNULL, stderr=errors[login])
             for login, copy in zip(logins, copies, strict=True)]
     failures = [(home / f"{login}.err").read_text().strip().splitlines()[-1:] for login, run in zip(logins, runs,
                 strict=True) if run.wait() != 0]
+    for error in errors.values():
+        error.close()
     failed = f"{len(failures)} failed: {failures[0]}" if failures else ""
     seconds = time.perf_counter() - start
     stop.set()
